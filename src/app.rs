@@ -1,0 +1,198 @@
+//! The HTTP application: shared state, middleware, routes and the server itself.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{middleware, web, App, HttpMessage, HttpResponse, HttpServer};
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::db::{Database, DbError};
+use crate::http::error::ApiError;
+use crate::http::openapi::ApiDoc;
+use crate::http::{health, respond};
+use crate::tokens::{self, Role};
+use crate::{events, roadshows};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Database,
+    pub settings: Arc<Settings>,
+}
+
+/// A bound, not yet running, HTTP server.
+pub struct Application {
+    server: Server,
+    port: u16,
+}
+
+impl Application {
+    /// Binds to the configured address (port 0 picks a free one) and builds the server.
+    pub fn build(settings: Settings, db: Database) -> std::io::Result<Self> {
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let shutdown = settings.server.shutdown_timeout_secs;
+        let settings = Arc::new(settings);
+        let openapi = ApiDoc::openapi();
+        let state = web::Data::new(AppState {
+            db,
+            settings: settings.clone(),
+        });
+        let server =
+            HttpServer::new(move || {
+                App::new()
+                    .app_data(state.clone())
+                    .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                        ApiError::BadRequest(format!("invalid query string: {e}")).into()
+                    }))
+                    .app_data(web::PathConfig::default().error_handler(|e, _| {
+                        ApiError::NotFound(format!("invalid path: {e}")).into()
+                    }))
+                    .app_data(web::JsonConfig::default().error_handler(|e, _| {
+                        ApiError::BadRequest(format!("malformed JSON: {e}")).into()
+                    }))
+                    .wrap(middleware::from_fn(request_id_header))
+                    .wrap(cors(&settings.server.cors_origins))
+                    .wrap(TracingLogger::default())
+                    .route("/healthz", web::get().to(health::healthz))
+                    .route("/readyz", web::get().to(health::readyz))
+                    .route("/docs", web::get().to(docs_redirect))
+                    .service(
+                        SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()),
+                    )
+                    .service(
+                        web::scope("/api/v1")
+                            .configure(events::handlers::configure)
+                            .configure(roadshows::handlers::configure)
+                            .configure(tokens::handlers::configure),
+                    )
+                    .default_service(web::to(respond::no_route))
+            })
+            .shutdown_timeout(shutdown)
+            .listen(listener)?
+            .run();
+        Ok(Application { server, port })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM/SIGINT, then lets in-flight requests finish.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
+}
+
+/// CORS for the configured origins; same-origin requests (e.g. from `/docs`) always pass.
+fn cors(origins: &[String]) -> Cors {
+    let allowed: Vec<String> = origins.to_vec();
+    Cors::default()
+        .allowed_origin_fn(move |origin, head| {
+            let Ok(origin) = origin.to_str() else {
+                return false;
+            };
+            if allowed.iter().any(|o| o == origin) {
+                return true;
+            }
+            let host = head
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok());
+            host.is_some_and(|h| origin.split_once("://").is_some_and(|(_, rest)| rest == h))
+        })
+        .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600)
+}
+
+/// Sends the request id that the log lines carry back as `X-Request-Id`.
+async fn request_id_header(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+    let mut res = next.call(req).await?;
+    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(res)
+}
+
+/// On a database without tokens, makes the first admin token and writes it to `path`
+/// (mode 0600). Returns the path when it did; the token itself is never logged.
+pub fn bootstrap_admin(db: &Database, path: &Path) -> Result<Option<PathBuf>, DbError> {
+    db.write_blocking(|c| {
+        if !tokens::queries::none_exist(c).map_err(|e| DbError::Migration(e.to_string()))? {
+            return Ok(None);
+        }
+        let made = match tokens::queries::create(c, "bootstrap-admin", Role::Admin) {
+            Ok(made) => made,
+            // Another replica made it first.
+            Err(ApiError::Conflict { .. }) => return Ok(None),
+            Err(e) => return Err(DbError::Migration(e.to_string())),
+        };
+        write_secret(path, &made.token)
+            .map_err(|e| DbError::Directory(path.display().to_string(), e))?;
+        Ok(Some(path.to_path_buf()))
+    })
+}
+
+fn write_secret(path: &Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    // An older file keeps its mode on open: tighten it either way.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    writeln!(file, "{secret}")
+}
+
+/// Opens and migrates the database, bootstraps the first token, then serves until stopped.
+pub async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let db = Database::open(&settings.database.url, settings.database.pool_size)?;
+    db.migrate()?;
+    if let Some(path) = bootstrap_admin(&db, &settings.auth.bootstrap_token_file)? {
+        tracing::warn!(path = %path.display(), "fresh database: the first admin token was written to this file (mode 0600)");
+    }
+    let app = Application::build(settings.clone(), db)?;
+    tracing::info!(host = %settings.server.host, port = app.port(), "roadshow is listening");
+    app.run().await?;
+    tracing::info!("roadshow stopped");
+    Ok(())
+}

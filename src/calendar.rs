@@ -1,0 +1,200 @@
+//! iCalendar (RFC 5545) files for events and roadshows, with a VTIMEZONE per zone used.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono_tz::{OffsetComponents, OffsetName, Tz};
+use icalendar::{
+    Calendar, CalendarDateTime, Component, EventLike, EventStatus as IcsStatus, Property,
+};
+
+use crate::events::model::{EventRow, EventStatus};
+use crate::time::wall_clock;
+
+/// The `Content-Type` of calendar files.
+pub const CONTENT_TYPE: &str = "text/calendar; charset=utf-8";
+
+/// A calendar holding `events`, each in its own zone; `base_url` makes their links.
+pub fn build(name: &str, events: &[EventRow], base_url: &str) -> String {
+    let mut cal = Calendar::empty();
+    cal.append_property(Property::new("VERSION", "2.0"));
+    cal.append_property(Property::new("PRODID", "-//Roadshow//Roadshow 1.0//EN"));
+    cal.append_property(Property::new("CALSCALE", "GREGORIAN"));
+    cal.append_property(Property::new("METHOD", "PUBLISH"));
+    cal.append_property(Property::new("X-WR-CALNAME", name));
+    for row in events {
+        cal.push(vevent(row, base_url));
+    }
+    let text = cal.done().to_string();
+    insert_timezones(&text, &timezones(events))
+}
+
+fn vevent(row: &EventRow, base_url: &str) -> icalendar::Event {
+    let tz = row.tz();
+    let local = |t: NaiveDateTime| CalendarDateTime::WithTimezone {
+        date_time: wall_clock(t, tz),
+        tzid: tz.name().to_string(),
+    };
+    let mut ev = icalendar::Event::new();
+    ev.uid(&format!("{}@roadshow", row.id))
+        .summary(&row.title)
+        .starts(local(row.starts_at))
+        .sequence(row.sequence.max(0) as u32)
+        .timestamp(Utc.from_utc_datetime(&row.updated_at))
+        .created(Utc.from_utc_datetime(&row.created_at))
+        .last_modified(Utc.from_utc_datetime(&row.updated_at))
+        .url(&format!("{base_url}/api/v1/events/{}", row.id))
+        .status(match row.status() {
+            EventStatus::Draft => IcsStatus::Tentative,
+            EventStatus::Scheduled | EventStatus::Completed => IcsStatus::Confirmed,
+            EventStatus::Cancelled => IcsStatus::Cancelled,
+        });
+    if let Some(end) = row.ends_at {
+        ev.ends(local(end));
+    }
+    let place: Vec<&str> = [
+        row.venue.as_deref(),
+        row.address.as_deref(),
+        Some(row.city.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    ev.location(&place.join(", "));
+    let mut description = row.summary.clone().unwrap_or_default();
+    if let Some(reason) = &row.cancel_reason {
+        description = format!("Cancelled: {reason}\n\n{description}")
+            .trim_end()
+            .to_string();
+    }
+    if !description.is_empty() {
+        ev.description(&description);
+    }
+    ev.done()
+}
+
+/// For each zone used, the UTC years its events span.
+fn timezones(events: &[EventRow]) -> BTreeMap<String, (i32, i32)> {
+    let mut zones: BTreeMap<String, (i32, i32)> = BTreeMap::new();
+    for row in events {
+        let years = [Some(row.starts_at), row.ends_at]
+            .into_iter()
+            .flatten()
+            .map(|t| t.year());
+        for y in years {
+            let span = zones.entry(row.timezone.clone()).or_insert((y, y));
+            *span = (span.0.min(y), span.1.max(y));
+        }
+    }
+    zones
+}
+
+/// Places the VTIMEZONE components right after the calendar's own properties.
+fn insert_timezones(text: &str, zones: &BTreeMap<String, (i32, i32)>) -> String {
+    let blocks: String = zones
+        .iter()
+        .filter_map(|(name, (from, to))| Some(vtimezone(name.parse().ok()?, *from, *to)))
+        .collect();
+    match text.find("BEGIN:VEVENT") {
+        Some(i) => format!("{}{}{}", &text[..i], blocks, &text[i..]),
+        None => text.replace("END:VCALENDAR", &format!("{blocks}END:VCALENDAR")),
+    }
+}
+
+/// A VTIMEZONE for `tz` holding every offset change from the start of `from` to the end of `to`.
+pub fn vtimezone(tz: Tz, from: i32, to: i32) -> String {
+    let start = NaiveDate::from_ymd_opt(from, 1, 1)
+        .unwrap_or_default()
+        .and_time(Default::default());
+    let end = NaiveDate::from_ymd_opt(to + 1, 1, 1)
+        .unwrap_or_default()
+        .and_time(Default::default());
+    let offset = |t: NaiveDateTime| tz.offset_from_utc_datetime(&t);
+    let mut out = format!("BEGIN:VTIMEZONE\r\nTZID:{}\r\n", tz.name());
+    let first = offset(start);
+    out += &sub_component(&first, &first, start + seconds(&first));
+    // Offsets change on whole minutes; a 15-minute scan then a minute search finds each.
+    let step = Duration::minutes(15);
+    let mut t = start;
+    while t < end {
+        let next = t + step;
+        let (before, after) = (offset(t), offset(next));
+        if seconds_of(&before) != seconds_of(&after)
+            || before.abbreviation() != after.abbreviation()
+        {
+            let mut at = t;
+            while seconds_of(&offset(at)) == seconds_of(&before)
+                && offset(at).abbreviation() == before.abbreviation()
+            {
+                at += Duration::minutes(1);
+            }
+            out += &sub_component(&before, &after, at + seconds(&before));
+        }
+        t = next;
+    }
+    out + "END:VTIMEZONE\r\n"
+}
+
+fn seconds_of(o: &chrono_tz::TzOffset) -> i32 {
+    o.fix().local_minus_utc()
+}
+
+fn seconds(o: &chrono_tz::TzOffset) -> Duration {
+    Duration::seconds(seconds_of(o) as i64)
+}
+
+/// One STANDARD or DAYLIGHT block; its DTSTART is the local time before the change.
+fn sub_component(
+    before: &chrono_tz::TzOffset,
+    after: &chrono_tz::TzOffset,
+    onset: NaiveDateTime,
+) -> String {
+    let kind = if after.dst_offset().is_zero() {
+        "STANDARD"
+    } else {
+        "DAYLIGHT"
+    };
+    let name = after.abbreviation().unwrap_or("");
+    let mut s = format!(
+        "BEGIN:{kind}\r\nDTSTART:{}\r\nTZOFFSETFROM:{}\r\nTZOFFSETTO:{}\r\n",
+        onset.format("%Y%m%dT%H%M%S"),
+        ics_offset(seconds_of(before)),
+        ics_offset(seconds_of(after)),
+    );
+    if !name.is_empty() && !name.starts_with(['+', '-']) {
+        s += &format!("TZNAME:{name}\r\n");
+    }
+    s + &format!("END:{kind}\r\n")
+}
+
+fn ics_offset(secs: i32) -> String {
+    let sign = if secs < 0 { '-' } else { '+' };
+    let secs = secs.abs();
+    format!("{sign}{:02}{:02}", secs / 3600, secs % 3600 / 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn berlin_has_both_changes_of_2025() {
+        let z = vtimezone("Europe/Berlin".parse().unwrap(), 2025, 2025);
+        assert!(z.contains("BEGIN:DAYLIGHT\r\nDTSTART:20250330T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200"), "{z}");
+        assert!(z.contains("BEGIN:STANDARD\r\nDTSTART:20251026T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100"), "{z}");
+    }
+
+    #[test]
+    fn shanghai_is_one_standard_block() {
+        let z = vtimezone("Asia/Shanghai".parse().unwrap(), 2024, 2024);
+        assert_eq!(z.matches("BEGIN:STANDARD").count(), 1, "{z}");
+        assert!(z.contains("TZOFFSETTO:+0800"));
+        assert!(!z.contains("DAYLIGHT"));
+    }
+
+    #[test]
+    fn offsets_print_like_rfc_5545() {
+        assert_eq!(ics_offset(8 * 3600), "+0800");
+        assert_eq!(ics_offset(-(3 * 3600 + 30 * 60)), "-0330");
+    }
+}

@@ -1,0 +1,282 @@
+//! Storage: one connection type over SQLite and PostgreSQL, its pools, and migrations.
+//!
+//! Every write goes through [`Database::write`]: on SQLite that is a pool of one
+//! connection and an immediate transaction, so writers queue in the pool instead of
+//! failing with "database is locked"; on PostgreSQL it is the shared pool.
+
+pub mod schema;
+
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+use actix_web::web;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::http::error::ApiError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Settings every SQLite connection needs: a busy timeout for the rare cross-process
+/// wait, and enforced foreign keys. WAL is set once per file in [`Database::open`].
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
+
+/// Serialises migrations when several replicas start at once on PostgreSQL.
+const MIGRATION_LOCK: i64 = 0x526f_6164_7368_6f77; // "Roadshow"
+
+/// One connection, to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum Db {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which database engine a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A failure to open, migrate or use the database outside a request.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot connect to the database: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("cannot open the database: {0}")]
+    Open(#[from] diesel::r2d2::Error),
+    #[error("cannot create the database directory {0}: {1}")]
+    Directory(String, std::io::Error),
+}
+
+/// Opens connections for the backend chosen by the URL's scheme: diesel's own
+/// multi-connection `establish` would fall back to SQLite for any string.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    backend: Backend,
+    url: String,
+}
+
+impl Manager {
+    /// Picks the backend from `url`: `postgres://`/`postgresql://` or a SQLite path.
+    pub fn new(url: &str) -> Self {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Manager {
+                backend: Backend::Postgres,
+                url: url.to_string(),
+            };
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        Manager {
+            backend: Backend::Sqlite,
+            url: path.to_string(),
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = Db;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Db, Self::Error> {
+        use diesel::r2d2::Error;
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.url)
+                .map(Db::Pg)
+                .map_err(Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn =
+                    SqliteConnection::establish(&self.url).map_err(Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(Error::QueryError)?;
+                Ok(Db::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut Db) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut Db) -> bool {
+        conn.is_broken()
+    }
+}
+
+type DbPool = Pool<Manager>;
+
+/// The pools for reads and writes; cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    read: DbPool,
+    write: DbPool,
+    backend: Backend,
+}
+
+impl Database {
+    /// Opens the database at `url` (creating a SQLite file's directory if needed).
+    pub fn open(url: &str, pool_size: u32) -> Result<Self, DbError> {
+        let manager = Manager::new(url);
+        let backend = manager.backend;
+        if backend == Backend::Sqlite {
+            if let Some(dir) = std::path::Path::new(&manager.url).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| DbError::Directory(dir.display().to_string(), e))?;
+                }
+            }
+            // WAL (readers never block the writer) is stored in the file: set it once,
+            // before the pools open connections in parallel and race for the lock.
+            let mut conn = manager.connect()?;
+            conn.batch_execute("PRAGMA journal_mode=WAL")?;
+        }
+        let build = |size: u32| {
+            Pool::builder()
+                .max_size(size)
+                .connection_timeout(Duration::from_secs(10))
+                .build(manager.clone())
+        };
+        let read = build(pool_size)?;
+        let write = match backend {
+            Backend::Sqlite => build(1)?,
+            Backend::Postgres => read.clone(),
+        };
+        Ok(Database {
+            read,
+            write,
+            backend,
+        })
+    }
+
+    /// Which engine this database runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending migrations; safe to run from several processes at once.
+    pub fn migrate(&self) -> Result<(), DbError> {
+        let mut conn = self.write.get()?;
+        let run = |conn: &mut Db, m: EmbeddedMigrations| {
+            conn.run_pending_migrations(m)
+                .map(|_| ())
+                .map_err(|e| DbError::Migration(e.to_string()))
+        };
+        match self.backend {
+            Backend::Sqlite => run(&mut conn, SQLITE_MIGRATIONS),
+            Backend::Postgres => {
+                conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+                let result = run(&mut conn, POSTGRES_MIGRATIONS);
+                conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+                result
+            }
+        }
+    }
+
+    /// Runs read-only work on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut Db) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.read.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs `f` in one write transaction on the blocking pool.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut Db) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        web::block(move || db.write_blocking(f)).await?
+    }
+
+    /// Runs `f` in one write transaction on the calling thread (for the CLI and workers).
+    pub fn write_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Db) -> Result<T, E>,
+        E: From<diesel::result::Error> + From<diesel::r2d2::PoolError>,
+    {
+        let mut conn = self.write.get()?;
+        transaction(&mut conn, f)
+    }
+
+    /// A connection for one-off work outside requests (CLI, health checks).
+    pub fn connection(&self) -> Result<PooledConnection<Manager>, DbError> {
+        Ok(self.read.get()?)
+    }
+}
+
+/// Runs `f` in a transaction: `BEGIN IMMEDIATE` on SQLite, so the write lock is taken up
+/// front (a deferred transaction that reads then writes fails under concurrency).
+fn transaction<T, E, F>(conn: &mut Db, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut Db) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    if let Db::Pg(_) = conn {
+        return conn.transaction(f);
+    }
+    conn.batch_execute("BEGIN IMMEDIATE")?;
+    let outcome = catch_unwind(AssertUnwindSafe(|| f(conn)));
+    match outcome {
+        Ok(Ok(value)) => match conn.batch_execute("COMMIT") {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = conn.batch_execute("ROLLBACK");
+                Err(e.into())
+            }
+        },
+        Ok(Err(e)) => {
+            let _ = conn.batch_execute("ROLLBACK");
+            Err(e)
+        }
+        Err(panic) => {
+            // The connection goes back to the pool: leave no transaction open on it.
+            let _ = conn.batch_execute("ROLLBACK");
+            resume_unwind(panic)
+        }
+    }
+}
+
+/// True when a diesel error is a unique-constraint violation.
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_follows_the_url_scheme() {
+        assert_eq!(Manager::new("postgres://u@h/db").backend, Backend::Postgres);
+        assert_eq!(
+            Manager::new("postgresql://u@h/db").backend,
+            Backend::Postgres
+        );
+        let m = Manager::new("sqlite://data/x.db");
+        assert_eq!((m.backend, m.url.as_str()), (Backend::Sqlite, "data/x.db"));
+        assert_eq!(Manager::new("data/roadshow.db").url, "data/roadshow.db");
+    }
+}

@@ -1,0 +1,250 @@
+//! Event types: the stored row, the API representation and the request bodies.
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::db::schema::events;
+use crate::http::json::nullable;
+use crate::string_enum;
+use crate::time::in_zone;
+
+string_enum! {
+    /// What kind of promotion event this is.
+    pub enum EventKind {
+        Forum => "forum",
+        Promotion => "promotion",
+        Exchange => "exchange",
+        Matchmaking => "matchmaking",
+        SiteVisit => "site_visit",
+        Other => "other",
+    }
+}
+
+string_enum! {
+    /// Where an event is in its life: draft → scheduled → completed, or cancelled.
+    pub enum EventStatus {
+        Draft => "draft",
+        Scheduled => "scheduled",
+        Completed => "completed",
+        Cancelled => "cancelled",
+    }
+}
+
+/// An event as stored: times in UTC, text enums.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = events, treat_none_as_null = true)]
+pub struct EventRow {
+    pub id: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub kind: String,
+    pub industry_chain: Option<String>,
+    pub platform: Option<String>,
+    pub city: String,
+    pub venue: Option<String>,
+    pub address: Option<String>,
+    pub timezone: String,
+    pub starts_at: NaiveDateTime,
+    /// Wall-clock start in the event's zone, kept for date filters.
+    pub starts_local: NaiveDateTime,
+    pub ends_at: Option<NaiveDateTime>,
+    pub capacity: Option<i32>,
+    pub registration_closes_at: Option<NaiveDateTime>,
+    pub status: String,
+    pub cancel_reason: Option<String>,
+    pub roadshow_id: Option<String>,
+    /// iCalendar SEQUENCE: rises when time, place or status changes.
+    pub sequence: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i32,
+}
+
+impl EventRow {
+    /// The event's time zone (validated when stored).
+    pub fn tz(&self) -> Tz {
+        self.timezone.parse().unwrap_or(Tz::UTC)
+    }
+
+    /// The event's status.
+    pub fn status(&self) -> EventStatus {
+        EventStatus::from_stored(&self.status)
+    }
+}
+
+/// An event as the API shows it: every time in RFC 3339 in the event's own zone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Event {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub kind: EventKind,
+    pub industry_chain: Option<String>,
+    pub platform: Option<String>,
+    pub city: String,
+    pub venue: Option<String>,
+    pub address: Option<String>,
+    /// IANA time zone name, e.g. `Asia/Shanghai`.
+    pub timezone: String,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: Option<DateTime<FixedOffset>>,
+    /// Seats; null means unlimited.
+    pub capacity: Option<i32>,
+    pub registration_closes_at: Option<DateTime<FixedOffset>>,
+    pub status: EventStatus,
+    pub cancel_reason: Option<String>,
+    #[schema(format = Uuid)]
+    pub roadshow_id: Option<String>,
+    pub tags: Vec<String>,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+    /// Rises by one on every change; send it back in `If-Match`.
+    pub version: i32,
+}
+
+impl Event {
+    /// The API view of a stored event and its tags.
+    pub fn from_row(row: EventRow, tags: Vec<String>) -> Self {
+        let tz = row.tz();
+        let show = |t: NaiveDateTime| in_zone(t, tz);
+        Event {
+            kind: EventKind::from_stored(&row.kind),
+            status: row.status(),
+            starts_at: show(row.starts_at),
+            ends_at: row.ends_at.map(show),
+            registration_closes_at: row.registration_closes_at.map(show),
+            created_at: show(row.created_at),
+            updated_at: show(row.updated_at),
+            id: row.id,
+            title: row.title,
+            summary: row.summary,
+            industry_chain: row.industry_chain,
+            platform: row.platform,
+            city: row.city,
+            venue: row.venue,
+            address: row.address,
+            timezone: row.timezone,
+            capacity: row.capacity,
+            cancel_reason: row.cancel_reason,
+            roadshow_id: row.roadshow_id,
+            tags,
+            version: row.version,
+        }
+    }
+}
+
+/// The body of `POST /api/v1/events`. Times are local wall time in `timezone`
+/// (`2024-03-04T14:00:00`) or RFC 3339 with an offset.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvent {
+    /// Required, at most 200 characters.
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    /// Defaults to `other`.
+    #[schema(value_type = Option<EventKind>)]
+    pub kind: Option<String>,
+    pub industry_chain: Option<String>,
+    pub platform: Option<String>,
+    /// Required.
+    pub city: Option<String>,
+    pub venue: Option<String>,
+    pub address: Option<String>,
+    /// Required IANA time zone name.
+    pub timezone: Option<String>,
+    /// Required.
+    #[schema(example = "2024-03-04T14:00:00")]
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    /// Null or absent means unlimited; otherwise at least 1.
+    pub capacity: Option<i64>,
+    pub registration_closes_at: Option<String>,
+    /// `draft` (default) or `scheduled`.
+    #[schema(value_type = Option<EventStatus>)]
+    pub status: Option<String>,
+    #[schema(format = Uuid)]
+    pub roadshow_id: Option<String>,
+    pub tags: Option<Vec<String>>,
+}
+
+/// The body of `PATCH /api/v1/events/{id}`: only the fields given change; `null` clears.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventPatch {
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub summary: Option<Option<String>>,
+    #[schema(value_type = Option<EventKind>)]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub industry_chain: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub platform: Option<Option<String>>,
+    pub city: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub venue: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
+    /// Changing the zone keeps wall-clock times unless new times are given.
+    pub timezone: Option<String>,
+    pub starts_at: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub ends_at: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub capacity: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub registration_closes_at: Option<Option<String>>,
+    #[schema(value_type = Option<EventStatus>)]
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub roadshow_id: Option<Option<String>>,
+    pub tags: Option<Vec<String>>,
+    /// If given, must be the current version (409 otherwise); `If-Match` works too (412).
+    pub version: Option<i32>,
+}
+
+/// The body of `POST /api/v1/events/{id}/cancel`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelEvent {
+    /// Why the event is cancelled; shown to attendees.
+    pub reason: Option<String>,
+}
+
+/// Filters for `GET /api/v1/events`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventQuery {
+    /// Start on or after: a date (in each event's zone) or an RFC 3339 time.
+    pub from: Option<String>,
+    /// Start before: a date (inclusive, in each event's zone) or an RFC 3339 time (exclusive).
+    pub to: Option<String>,
+    #[param(value_type = Option<EventStatus>)]
+    pub status: Option<String>,
+    #[param(value_type = Option<EventKind>)]
+    pub kind: Option<String>,
+    pub city: Option<String>,
+    pub industry_chain: Option<String>,
+    pub roadshow_id: Option<String>,
+    pub tag: Option<String>,
+    /// Case-insensitive text in title, city or venue.
+    pub q: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}

@@ -1,0 +1,133 @@
+//! A JSON body extractor whose errors are problem+json and name the offending field.
+
+use actix_web::dev::Payload;
+use actix_web::{http::header, web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use super::error::{ApiError, FieldError};
+
+/// The largest JSON body accepted.
+const LIMIT: usize = 1024 * 1024;
+
+/// A request body parsed from JSON; malformed JSON is a 400, wrong values a 422.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let mime = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            })
+            .unwrap_or(false);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType(
+                    "send the body as JSON with Content-Type: application/json".into(),
+                ));
+            }
+            let bytes = body
+                .await
+                .map_err(|e| ApiError::BadRequest(format!("cannot read the body: {e}")))?;
+            if bytes.len() > LIMIT {
+                return Err(ApiError::BadRequest(format!(
+                    "the body is larger than {LIMIT} bytes"
+                )));
+            }
+            parse(&bytes).map(Json)
+        })
+    }
+}
+
+/// Parses JSON, naming the field at fault when a value has the wrong type or is unknown.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ApiError::BadRequest(
+            "the body is empty; send a JSON object".into(),
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let message = inner.to_string();
+                let message = match message.rfind(" at line ") {
+                    Some(i) => message[..i].to_string(),
+                    None => message,
+                };
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
+                ApiError::Validation(vec![FieldError::new(field, message)])
+            }
+            _ => ApiError::BadRequest(format!("malformed JSON: {inner}")),
+        }
+    })?;
+    de.end()
+        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+    Ok(value)
+}
+
+/// Deserialises a field that may be absent (`None`), null (`Some(None)`) or set.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        title: Option<String>,
+        #[serde(default, deserialize_with = "nullable")]
+        capacity: Option<Option<i32>>,
+    }
+
+    #[test]
+    fn absent_null_and_set_differ() {
+        let b: Body = parse(br#"{}"#).unwrap();
+        assert_eq!(b.capacity, None);
+        let b: Body = parse(br#"{"capacity": null}"#).unwrap();
+        assert_eq!(b.capacity, Some(None));
+        let b: Body = parse(br#"{"capacity": 5}"#).unwrap();
+        assert_eq!(b.capacity, Some(Some(5)));
+    }
+
+    #[test]
+    fn errors_are_classified() {
+        assert!(matches!(parse::<Body>(b"{"), Err(ApiError::BadRequest(_))));
+        assert!(matches!(parse::<Body>(b""), Err(ApiError::BadRequest(_))));
+        match parse::<Body>(br#"{"title": 5}"#) {
+            Err(ApiError::Validation(e)) => assert_eq!(e[0].field, "title"),
+            other => panic!("{other:?}"),
+        }
+        match parse::<Body>(br#"{"colour": "red"}"#) {
+            Err(ApiError::Validation(e)) => assert!(e[0].message.contains("colour")),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! What every handler shares: errors, auth, JSON bodies, pagination, concurrency, docs.
+
+pub mod auth;
+pub mod concurrency;
+pub mod error;
+pub mod health;
+pub mod json;
+pub mod openapi;
+pub mod pagination;
+pub mod respond;

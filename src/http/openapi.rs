@@ -1,0 +1,101 @@
+//! The OpenAPI 3.1 document, generated from the handlers, and the offline docs page.
+
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+use super::error::{FieldError, Problem};
+use crate::{events, roadshows, tokens};
+
+/// The whole API.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Roadshow API", description = "Plan investment-promotion events and multi-city roadshows.\n\nAuthenticate with `Authorization: Bearer <token>`. Errors are RFC 9457 `application/problem+json`."),
+    paths(
+        super::health::healthz, super::health::readyz,
+        events::handlers::create, events::handlers::list, events::handlers::get,
+        events::handlers::update, events::handlers::delete, events::handlers::cancel,
+        events::handlers::calendar_file,
+        roadshows::handlers::create, roadshows::handlers::list, roadshows::handlers::get,
+        roadshows::handlers::update, roadshows::handlers::delete, roadshows::handlers::events,
+        roadshows::handlers::calendar_file,
+        tokens::handlers::create, tokens::handlers::list, tokens::handlers::revoke,
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&StandardErrors),
+    tags(
+        (name = "events", description = "Promotion events, each in its own city and time zone"),
+        (name = "roadshows", description = "Series of events across cities"),
+        (name = "tokens", description = "API tokens (admins)"),
+        (name = "health", description = "Probes"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Adds the bearer scheme and the problem responses every operation can give.
+struct StandardErrors;
+
+impl Modify for StandardErrors {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let open = !path.starts_with("/api/v1/") || path.starts_with("/api/v1/public/");
+            let has_id = path.contains('{');
+            let ops = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.put,
+                &mut item.delete,
+            ];
+            for (i, op) in ops.into_iter().enumerate() {
+                let Some(op) = op.as_mut() else { continue };
+                let writes = i > 0;
+                let mut codes: Vec<(&str, &str)> =
+                    vec![("500", "Internal error (no details; see X-Request-Id)")];
+                if !open {
+                    codes.push(("400", "Malformed request"));
+                    codes.push(("401", "Missing or invalid token"));
+                    codes.push(("403", "The token's role may not do this"));
+                    codes.push(("422", "Invalid values; `errors` lists each field"));
+                }
+                if has_id {
+                    codes.push(("404", "No such resource"));
+                }
+                if writes && !open {
+                    codes.push(("409", "Conflict: duplicate, state or version"));
+                    codes.push(("415", "The body is not JSON"));
+                }
+                if i == 2 {
+                    codes.push(("412", "If-Match does not hold"));
+                }
+                add_problems(op, &codes);
+            }
+        }
+    }
+}
+
+fn add_problems(op: &mut Operation, codes: &[(&str, &str)]) {
+    for (code, description) in codes {
+        if op.responses.responses.contains_key(*code) {
+            continue;
+        }
+        let response = ResponseBuilder::new()
+            .description(*description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build();
+        op.responses
+            .responses
+            .insert(code.to_string(), response.into());
+    }
+}

@@ -1,0 +1,104 @@
+//! The `roadshow` command line: serve, migrate, token, demo.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use roadshow::config::Settings;
+use roadshow::db::Database;
+use roadshow::tokens::Role;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "roadshow",
+    version,
+    about = "Plan investment-promotion events and roadshows"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API (migrates the database first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Load the demo roadshow from the seed article (safe to run twice).
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Create a token and print it once.
+    Create {
+        /// A unique name for the token, e.g. the person or script using it.
+        #[arg(long)]
+        name: String,
+        /// What the token may do.
+        #[arg(long, value_enum)]
+        role: Role,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("roadshow: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::load()?;
+    match cli.command {
+        Command::Serve => actix_web::rt::System::new().block_on(roadshow::app::serve(settings)),
+        Command::Migrate => {
+            open(&settings)?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Token {
+            action: TokenAction::Create { name, role },
+        } => {
+            let db = open(&settings)?;
+            let name = roadshow::tokens::validate_name(&name).map_err(|m| format!("--name {m}"))?;
+            let made = db.write_blocking(|c| roadshow::tokens::queries::create(c, &name, role))?;
+            eprintln!(
+                "created {} token {:?} (id {}); store it now, it is not shown again:",
+                role.as_str(),
+                made.info.name,
+                made.info.id
+            );
+            println!("{}", made.token);
+            Ok(())
+        }
+        Command::Demo => {
+            let db = open(&settings)?;
+            let report = roadshow::demo::load(&db)?;
+            println!("{report}");
+            Ok(())
+        }
+    }
+}
+
+fn open(settings: &Settings) -> Result<Database, Box<dyn std::error::Error>> {
+    let db = Database::open(&settings.database.url, settings.database.pool_size)?;
+    db.migrate()?;
+    Ok(db)
+}

@@ -1,0 +1,80 @@
+//! HTTP handlers for `/api/v1/tokens` (admins only).
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{queries, validate_name, NewToken, Role, TokenInfo};
+use crate::app::AppState;
+use crate::http::auth::Caller;
+use crate::http::error::ApiError;
+use crate::http::json::Json;
+use crate::http::respond::method_not_allowed;
+
+/// Mounts the token routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/tokens")
+            .route(web::get().to(list))
+            .route(web::post().to(create))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/tokens/{id}")
+            .route(web::delete().to(revoke))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+/// The body of `POST /api/v1/tokens`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    /// A unique name saying who or what uses the token.
+    pub name: String,
+    pub role: Role,
+}
+
+/// Make a token; its secret is in this response only.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateToken,
+    responses((status = 201, description = "Created; store the token now", body = NewToken)),
+    security(("bearer" = [])))]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<CreateToken>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Admin)?;
+    let CreateToken { name, role } = body.0;
+    let name = validate_name(&name).map_err(|m| ApiError::invalid("name", m))?;
+    let token = state
+        .db
+        .write(move |c| queries::create(c, &name, role))
+        .await?;
+    Ok(HttpResponse::Created().json(token))
+}
+
+/// List tokens (never their secrets).
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+    responses((status = 200, description = "All tokens", body = Vec<TokenInfo>)),
+    security(("bearer" = [])))]
+pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Admin)?;
+    let tokens = state.db.read(queries::list).await?;
+    Ok(HttpResponse::Ok().json(tokens))
+}
+
+/// Revoke a token; it stops working at once on every replica.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path, description = "Token id")),
+    responses((status = 204, description = "Revoked")),
+    security(("bearer" = [])))]
+pub async fn revoke(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Admin)?;
+    let id = id.into_inner();
+    state.db.write(move |c| queries::revoke(c, &id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

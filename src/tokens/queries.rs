@@ -1,0 +1,109 @@
+//! Storage of API tokens.
+
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::{hash, NewToken, Role, TokenInfo};
+use crate::db::schema::api_tokens;
+use crate::db::{is_unique_violation, Db};
+use crate::http::error::ApiError;
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = api_tokens)]
+struct TokenRow {
+    id: String,
+    name: String,
+    role: String,
+    created_at: NaiveDateTime,
+    revoked_at: Option<NaiveDateTime>,
+}
+
+impl TokenRow {
+    fn info(self) -> TokenInfo {
+        TokenInfo {
+            id: self.id,
+            name: self.name,
+            role: Role::parse(&self.role).unwrap_or(Role::Viewer),
+            created_at: Utc.from_utc_datetime(&self.created_at),
+            revoked_at: self.revoked_at.map(|t| Utc.from_utc_datetime(&t)),
+        }
+    }
+}
+
+/// Stores a new token under a unique name and returns its secret once.
+pub fn create(conn: &mut Db, name: &str, role: Role) -> Result<NewToken, ApiError> {
+    let token = super::generate();
+    let id = Uuid::new_v4().to_string();
+    let now = crate::time::now();
+    diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::id.eq(&id),
+            api_tokens::name.eq(name),
+            api_tokens::role.eq(role.as_str()),
+            api_tokens::token_hash.eq(hash(&token)),
+            api_tokens::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                ApiError::conflict(format!("a token named {name:?} already exists"))
+            } else {
+                e.into()
+            }
+        })?;
+    let info = TokenRow {
+        id,
+        name: name.to_string(),
+        role: role.as_str().into(),
+        created_at: now,
+        revoked_at: None,
+    }
+    .info();
+    Ok(NewToken { info, token })
+}
+
+/// The live token with this hash, if any.
+pub fn find_active(conn: &mut Db, token_hash: &str) -> Result<Option<TokenInfo>, ApiError> {
+    let row = api_tokens::table
+        .filter(api_tokens::token_hash.eq(token_hash))
+        .filter(api_tokens::revoked_at.is_null())
+        .select(TokenRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(TokenRow::info))
+}
+
+/// All tokens, oldest first.
+pub fn list(conn: &mut Db) -> Result<Vec<TokenInfo>, ApiError> {
+    let rows = api_tokens::table
+        .order((api_tokens::created_at, api_tokens::id))
+        .select(TokenRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(TokenRow::info).collect())
+}
+
+/// Revokes a token; revoking twice keeps the first time.
+pub fn revoke(conn: &mut Db, id: &str) -> Result<(), ApiError> {
+    let found: i64 = api_tokens::table
+        .filter(api_tokens::id.eq(id))
+        .count()
+        .get_result(conn)?;
+    if found == 0 {
+        return Err(ApiError::NotFound(format!("no token with id {id}")));
+    }
+    diesel::update(
+        api_tokens::table
+            .filter(api_tokens::id.eq(id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(crate::time::now()))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// True when no token was ever made (a fresh database).
+pub fn none_exist(conn: &mut Db) -> Result<bool, ApiError> {
+    let n: i64 = api_tokens::table.count().get_result(conn)?;
+    Ok(n == 0)
+}

@@ -1,0 +1,10 @@
+//! Black-box tests over HTTP against a real server on a random port, on SQLite by
+//! default or on PostgreSQL when `TEST_DATABASE_URL=postgres://…` is set.
+
+mod auth;
+mod calendar;
+mod cli;
+mod events;
+mod helpers;
+mod platform;
+mod roadshows;
