@@ -77,7 +77,7 @@ impl Settings {
         let vars: config::Map<String, String> = env
             .into_iter()
             // An empty variable counts as unset (compose files often pass `KEY=`).
-        .filter(|(k, v)| k.starts_with("ROADSHOW__") && !v.is_empty())
+            .filter(|(k, v)| k.starts_with("ROADSHOW__") && !v.is_empty())
             .collect();
         builder = builder.add_source(
             config::Environment::with_prefix("ROADSHOW")
