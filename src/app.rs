@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use actix_cors::Cors;
+use actix_governor::Governor;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -19,8 +20,9 @@ use crate::db::{Database, DbError};
 use crate::http::error::ApiError;
 use crate::http::openapi::ApiDoc;
 use crate::http::{health, respond};
+use crate::public::rate_limit;
 use crate::tokens::{self, Role};
-use crate::{events, roadshows};
+use crate::{companies, contacts, events, public, registrations, roadshows};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -42,43 +44,58 @@ impl Application {
         let shutdown = settings.server.shutdown_timeout_secs;
         let settings = Arc::new(settings);
         let openapi = ApiDoc::openapi();
+        let limits = &settings.rate_limit;
+        let public_limit = rate_limit::config(limits.public_per_minute, limits.trust_forwarded_for)
+            .ok_or_else(|| std::io::Error::other("rate_limit.public_per_minute must be between 1 and 60000"))?;
         let state = web::Data::new(AppState {
             db,
             settings: settings.clone(),
         });
-        let server =
-            HttpServer::new(move || {
-                App::new()
-                    .app_data(state.clone())
-                    .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                        ApiError::BadRequest(format!("invalid query string: {e}")).into()
-                    }))
-                    .app_data(web::PathConfig::default().error_handler(|e, _| {
-                        ApiError::NotFound(format!("invalid path: {e}")).into()
-                    }))
-                    .app_data(web::JsonConfig::default().error_handler(|e, _| {
-                        ApiError::BadRequest(format!("malformed JSON: {e}")).into()
-                    }))
-                    .wrap(middleware::from_fn(request_id_header))
-                    .wrap(cors(&settings.server.cors_origins))
-                    .wrap(TracingLogger::default())
-                    .route("/healthz", web::get().to(health::healthz))
-                    .route("/readyz", web::get().to(health::readyz))
-                    .route("/docs", web::get().to(docs_redirect))
-                    .service(
-                        SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()),
-                    )
-                    .service(
-                        web::scope("/api/v1")
-                            .configure(events::handlers::configure)
-                            .configure(roadshows::handlers::configure)
-                            .configure(tokens::handlers::configure),
-                    )
-                    .default_service(web::to(respond::no_route))
-            })
-            .shutdown_timeout(shutdown)
-            .listen(listener)?
-            .run();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(
+                    web::QueryConfig::default()
+                        .error_handler(|e, _| ApiError::BadRequest(format!("invalid query string: {e}")).into()),
+                )
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|e, _| ApiError::NotFound(format!("invalid path: {e}")).into()),
+                )
+                // Spreadsheet imports can be large; JSON bodies have their own 1 MiB limit.
+                .app_data(web::PayloadConfig::new(10 * 1024 * 1024))
+                // Spreadsheet imports can be large; JSON bodies have their own 1 MiB limit.
+                .app_data(web::PayloadConfig::new(10 * 1024 * 1024))
+                .app_data(
+                    web::JsonConfig::default()
+                        .error_handler(|e, _| ApiError::BadRequest(format!("malformed JSON: {e}")).into()),
+                )
+                .wrap(middleware::from_fn(request_id_header))
+                .wrap(cors(&settings.server.cors_origins))
+                .wrap(TracingLogger::default())
+                .route("/healthz", web::get().to(health::healthz))
+                .route("/readyz", web::get().to(health::readyz))
+                .route("/docs", web::get().to(docs_redirect))
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()))
+                .service(
+                    web::scope("/api/v1")
+                        .service(
+                            web::scope("/public")
+                                .wrap(Governor::new(&public_limit))
+                                .configure(public::handlers::configure),
+                        )
+                        .configure(events::handlers::configure)
+                        .configure(roadshows::handlers::configure)
+                        .configure(registrations::handlers::configure)
+                        .configure(contacts::handlers::configure)
+                        .configure(companies::handlers::configure)
+                        .configure(tokens::handlers::configure),
+                )
+                .default_service(web::to(respond::no_route))
+        })
+        .shutdown_timeout(shutdown)
+        .listen(listener)?
+        .run();
         Ok(Application { server, port })
     }
 
@@ -110,10 +127,7 @@ fn cors(origins: &[String]) -> Cors {
             if allowed.iter().any(|o| o == origin) {
                 return true;
             }
-            let host = head
-                .headers()
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok());
+            let host = head.headers().get(header::HOST).and_then(|h| h.to_str().ok());
             host.is_some_and(|h| origin.split_once("://").is_some_and(|(_, rest)| rest == h))
         })
         .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"])
@@ -141,8 +155,7 @@ async fn request_id_header(
     let id = req.extensions().get::<RequestId>().map(|id| id.to_string());
     let mut res = next.call(req).await?;
     if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-        res.headers_mut()
-            .insert(HeaderName::from_static("x-request-id"), value);
+        res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
     }
     Ok(res)
 }
@@ -160,8 +173,7 @@ pub fn bootstrap_admin(db: &Database, path: &Path) -> Result<Option<PathBuf>, Db
             Err(ApiError::Conflict { .. }) => return Ok(None),
             Err(e) => return Err(DbError::Migration(e.to_string())),
         };
-        write_secret(path, &made.token)
-            .map_err(|e| DbError::Directory(path.display().to_string(), e))?;
+        write_secret(path, &made.token).map_err(|e| DbError::Directory(path.display().to_string(), e))?;
         Ok(Some(path.to_path_buf()))
     })
 }

@@ -4,9 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
-use icalendar::{
-    Calendar, CalendarDateTime, Component, EventLike, EventStatus as IcsStatus, Property,
-};
+use icalendar::{Calendar, CalendarDateTime, Component, EventLike, EventStatus as IcsStatus, Property};
 
 use crate::events::model::{EventRow, EventStatus};
 use crate::time::wall_clock;
@@ -52,20 +50,14 @@ fn vevent(row: &EventRow, base_url: &str) -> icalendar::Event {
     if let Some(end) = row.ends_at {
         ev.ends(local(end));
     }
-    let place: Vec<&str> = [
-        row.venue.as_deref(),
-        row.address.as_deref(),
-        Some(row.city.as_str()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let place: Vec<&str> = [row.venue.as_deref(), row.address.as_deref(), Some(row.city.as_str())]
+        .into_iter()
+        .flatten()
+        .collect();
     ev.location(&place.join(", "));
     let mut description = row.summary.clone().unwrap_or_default();
     if let Some(reason) = &row.cancel_reason {
-        description = format!("Cancelled: {reason}\n\n{description}")
-            .trim_end()
-            .to_string();
+        description = format!("Cancelled: {reason}\n\n{description}").trim_end().to_string();
     }
     if !description.is_empty() {
         ev.description(&description);
@@ -119,13 +111,9 @@ pub fn vtimezone(tz: Tz, from: i32, to: i32) -> String {
     while t < end {
         let next = t + step;
         let (before, after) = (offset(t), offset(next));
-        if seconds_of(&before) != seconds_of(&after)
-            || before.abbreviation() != after.abbreviation()
-        {
+        if seconds_of(&before) != seconds_of(&after) || before.abbreviation() != after.abbreviation() {
             let mut at = t;
-            while seconds_of(&offset(at)) == seconds_of(&before)
-                && offset(at).abbreviation() == before.abbreviation()
-            {
+            while seconds_of(&offset(at)) == seconds_of(&before) && offset(at).abbreviation() == before.abbreviation() {
                 at += Duration::minutes(1);
             }
             out += &sub_component(&before, &after, at + seconds(&before));
@@ -144,11 +132,7 @@ fn seconds(o: &chrono_tz::TzOffset) -> Duration {
 }
 
 /// One STANDARD or DAYLIGHT block; its DTSTART is the local time before the change.
-fn sub_component(
-    before: &chrono_tz::TzOffset,
-    after: &chrono_tz::TzOffset,
-    onset: NaiveDateTime,
-) -> String {
+fn sub_component(before: &chrono_tz::TzOffset, after: &chrono_tz::TzOffset, onset: NaiveDateTime) -> String {
     let kind = if after.dst_offset().is_zero() {
         "STANDARD"
     } else {
@@ -180,8 +164,14 @@ mod tests {
     #[test]
     fn berlin_has_both_changes_of_2025() {
         let z = vtimezone("Europe/Berlin".parse().unwrap(), 2025, 2025);
-        assert!(z.contains("BEGIN:DAYLIGHT\r\nDTSTART:20250330T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200"), "{z}");
-        assert!(z.contains("BEGIN:STANDARD\r\nDTSTART:20251026T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100"), "{z}");
+        assert!(
+            z.contains("BEGIN:DAYLIGHT\r\nDTSTART:20250330T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200"),
+            "{z}"
+        );
+        assert!(
+            z.contains("BEGIN:STANDARD\r\nDTSTART:20251026T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100"),
+            "{z}"
+        );
     }
 
     #[test]

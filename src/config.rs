@@ -15,6 +15,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
+    pub rate_limit: RateLimitSettings,
 }
 
 /// `[server]`: where to listen and how browsers may call us.
@@ -43,6 +44,14 @@ pub struct AuthSettings {
     pub bootstrap_token_file: PathBuf,
 }
 
+/// `[rate_limit]`: limits on the public self-service routes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    pub public_per_minute: u32,
+    pub trust_forwarded_for: bool,
+}
+
 /// A configuration problem, always naming the key at fault.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error: {0}")]
@@ -55,19 +64,14 @@ impl Settings {
     }
 
     /// Loads settings from a config directory and the given environment variables.
-    pub fn load_from(
-        dir: &Path,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, ConfigError> {
+    pub fn load_from(dir: &Path, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
         let env: Vec<(String, String)> = env.into_iter().collect();
         let profile = lookup(&env, "ROADSHOW_ENV");
         let mut builder = config::Config::builder()
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
             .add_source(config::File::from(dir.join("default.toml")).required(false));
         if let Some(profile) = &profile {
-            builder = builder.add_source(
-                config::File::from(dir.join(format!("{profile}.toml"))).required(false),
-            );
+            builder = builder.add_source(config::File::from(dir.join(format!("{profile}.toml"))).required(false));
         }
         if let Some(url) = lookup(&env, "DATABASE_URL") {
             builder = builder
@@ -103,6 +107,11 @@ impl Settings {
         }
         if self.database.pool_size == 0 {
             return Err(ConfigError("database.pool_size must be at least 1".into()));
+        }
+        if !(1..=60_000).contains(&self.rate_limit.public_per_minute) {
+            return Err(ConfigError(
+                "rate_limit.public_per_minute must be between 1 and 60000".into(),
+            ));
         }
         if !is_http_url(&self.server.public_base_url) {
             return Err(ConfigError(format!(
@@ -142,10 +151,7 @@ mod tests {
 
     fn load(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         let dir = tempfile::tempdir().unwrap();
-        Settings::load_from(
-            dir.path(),
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-        )
+        Settings::load_from(dir.path(), env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
     }
 
     #[test]
@@ -160,10 +166,7 @@ mod tests {
     fn environment_overrides_and_lists() {
         let s = load(&[
             ("ROADSHOW__SERVER__PORT", "9000"),
-            (
-                "ROADSHOW__SERVER__CORS_ORIGINS",
-                "https://a.example,https://b.example",
-            ),
+            ("ROADSHOW__SERVER__CORS_ORIGINS", "https://a.example,https://b.example"),
             ("DATABASE_URL", "postgres://x@localhost/db"),
         ])
         .unwrap();

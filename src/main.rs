@@ -9,11 +9,7 @@ use roadshow::tokens::Role;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(
-    name = "roadshow",
-    version,
-    about = "Plan investment-promotion events and roadshows"
-)]
+#[command(name = "roadshow", version, about = "Plan investment-promotion events and roadshows")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -49,9 +45,7 @@ enum TokenAction {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

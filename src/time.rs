@@ -1,8 +1,6 @@
 //! Reading and writing instants in an event's IANA time zone.
 
-use chrono::{
-    DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc,
-};
+use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
 use crate::http::error::FieldError;
@@ -47,11 +45,7 @@ pub fn parse_instant(field: &str, input: &str, tz: Tz) -> Result<DateTime<Utc>, 
 }
 
 /// Converts wall-clock time in `tz` to UTC, refusing times a DST change skips or repeats.
-pub fn local_to_utc(
-    field: &str,
-    local: NaiveDateTime,
-    tz: Tz,
-) -> Result<DateTime<Utc>, FieldError> {
+pub fn local_to_utc(field: &str, local: NaiveDateTime, tz: Tz) -> Result<DateTime<Utc>, FieldError> {
     match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => Ok(truncate(t.with_timezone(&Utc))),
         LocalResult::None => Err(FieldError::new(
@@ -137,12 +131,7 @@ mod tests {
 
     #[test]
     fn offsets_win_over_the_zone() {
-        let t = parse_instant(
-            "starts_at",
-            "2024-03-04T14:00:00+09:00",
-            tz("Asia/Shanghai"),
-        )
-        .unwrap();
+        let t = parse_instant("starts_at", "2024-03-04T14:00:00+09:00", tz("Asia/Shanghai")).unwrap();
         assert_eq!(
             in_zone(t.naive_utc(), tz("Asia/Shanghai")).to_rfc3339(),
             "2024-03-04T13:00:00+08:00"
@@ -151,20 +140,13 @@ mod tests {
 
     #[test]
     fn dst_gap_and_overlap_are_refused_with_reasons() {
-        let gap =
-            parse_instant("starts_at", "2025-03-30T02:30:00", tz("Europe/Berlin")).unwrap_err();
+        let gap = parse_instant("starts_at", "2025-03-30T02:30:00", tz("Europe/Berlin")).unwrap_err();
         assert!(gap.message.contains("does not exist"), "{}", gap.message);
-        let overlap =
-            parse_instant("starts_at", "2025-10-26T02:30:00", tz("Europe/Berlin")).unwrap_err();
+        let overlap = parse_instant("starts_at", "2025-10-26T02:30:00", tz("Europe/Berlin")).unwrap_err();
         assert!(overlap.message.contains("ambiguous"), "{}", overlap.message);
         assert!(overlap.message.contains("+02:00") && overlap.message.contains("+01:00"));
         // With an offset the overlap is fine.
-        assert!(parse_instant(
-            "starts_at",
-            "2025-10-26T02:30:00+01:00",
-            tz("Europe/Berlin")
-        )
-        .is_ok());
+        assert!(parse_instant("starts_at", "2025-10-26T02:30:00+01:00", tz("Europe/Berlin")).is_ok());
     }
 
     #[test]
@@ -176,10 +158,7 @@ mod tests {
 
     #[test]
     fn bounds_take_dates_or_instants() {
-        assert!(matches!(
-            parse_bound("from", "2024-03-04"),
-            Ok(Bound::Date(_))
-        ));
+        assert!(matches!(parse_bound("from", "2024-03-04"), Ok(Bound::Date(_))));
         assert!(matches!(
             parse_bound("from", "2024-03-04T00:00:00Z"),
             Ok(Bound::Instant(_))

@@ -70,10 +70,7 @@ mod tests {
     fn collects_every_failure() {
         let mut c = Checks::default();
         assert_eq!(c.required("title", Some("  ".into()), 10), None);
-        assert_eq!(
-            c.text("city", Some(" 福州 ".into()), 10),
-            Some("福州".into())
-        );
+        assert_eq!(c.text("city", Some(" 福州 ".into()), 10), Some("福州".into()));
         c.text("venue", Some("x".repeat(11)), 10);
         match c.finish() {
             Err(ApiError::Validation(e)) => {

@@ -5,6 +5,7 @@
 //! failing with "database is locked"; on PostgreSQL it is the shared pool.
 
 pub mod schema;
+pub mod search;
 
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::Duration;
@@ -22,8 +23,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 
 /// Settings every SQLite connection needs: a busy timeout for the rare cross-process
 /// wait, and enforced foreign keys. WAL is set once per file in [`Database::open`].
-const SQLITE_PRAGMAS: &str =
-    "PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
 
 /// Serialises migrations when several replicas start at once on PostgreSQL.
 const MIGRATION_LOCK: i64 = 0x526f_6164_7368_6f77; // "Roadshow"
@@ -97,10 +97,8 @@ impl ManageConnection for Manager {
                 .map(Db::Pg)
                 .map_err(Error::ConnectionError),
             Backend::Sqlite => {
-                let mut conn =
-                    SqliteConnection::establish(&self.url).map_err(Error::ConnectionError)?;
-                conn.batch_execute(SQLITE_PRAGMAS)
-                    .map_err(Error::QueryError)?;
+                let mut conn = SqliteConnection::establish(&self.url).map_err(Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS).map_err(Error::QueryError)?;
                 Ok(Db::Sqlite(conn))
             }
         }
@@ -133,8 +131,7 @@ impl Database {
         if backend == Backend::Sqlite {
             if let Some(dir) = std::path::Path::new(&manager.url).parent() {
                 if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| DbError::Directory(dir.display().to_string(), e))?;
+                    std::fs::create_dir_all(dir).map_err(|e| DbError::Directory(dir.display().to_string(), e))?;
                 }
             }
             // WAL (readers never block the writer) is stored in the file: set it once,
@@ -153,11 +150,7 @@ impl Database {
             Backend::Sqlite => build(1)?,
             Backend::Postgres => read.clone(),
         };
-        Ok(Database {
-            read,
-            write,
-            backend,
-        })
+        Ok(Database { read, write, backend })
     }
 
     /// Which engine this database runs on.
@@ -271,10 +264,7 @@ mod tests {
     #[test]
     fn backend_follows_the_url_scheme() {
         assert_eq!(Manager::new("postgres://u@h/db").backend, Backend::Postgres);
-        assert_eq!(
-            Manager::new("postgresql://u@h/db").backend,
-            Backend::Postgres
-        );
+        assert_eq!(Manager::new("postgresql://u@h/db").backend, Backend::Postgres);
         let m = Manager::new("sqlite://data/x.db");
         assert_eq!((m.backend, m.url.as_str()), (Backend::Sqlite, "data/x.db"));
         assert_eq!(Manager::new("data/roadshow.db").url, "data/roadshow.db");

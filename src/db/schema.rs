@@ -47,6 +47,11 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        public_registration -> Bool,
+        registered_count -> Integer,
+        waitlisted_count -> Integer,
+        checked_in_count -> Integer,
+        waitlist_seq -> Integer,
     }
 }
 
@@ -60,4 +65,85 @@ diesel::table! {
 
 diesel::joinable!(events -> roadshows (roadshow_id));
 diesel::joinable!(event_tags -> events (event_id));
-diesel::allow_tables_to_appear_in_same_query!(api_tokens, roadshows, events, event_tags);
+
+diesel::table! {
+    companies (id) {
+        id -> Text,
+        name -> Text,
+        name_key -> Text,
+        name_en -> Nullable<Text>,
+        country -> Nullable<Text>,
+        industry_chain -> Nullable<Text>,
+        website -> Nullable<Text>,
+        is_target -> Bool,
+        assessment_score -> Nullable<Integer>,
+        assessment_notes -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    contacts (id) {
+        id -> Text,
+        name -> Text,
+        email -> Text,
+        email_key -> Text,
+        phone -> Nullable<Text>,
+        title -> Nullable<Text>,
+        company_id -> Nullable<Text>,
+        language -> Text,
+        timezone -> Nullable<Text>,
+        consent_reminders -> Bool,
+        erased_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    registrations (id) {
+        id -> Text,
+        event_id -> Text,
+        contact_id -> Text,
+        role -> Text,
+        notes -> Nullable<Text>,
+        status -> Text,
+        waitlist_seq -> Nullable<Integer>,
+        source -> Text,
+        manage_token_hash -> Nullable<Text>,
+        checked_in_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, key) {
+        scope -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(contacts -> companies (company_id));
+diesel::joinable!(registrations -> events (event_id));
+diesel::joinable!(registrations -> contacts (contact_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    api_tokens,
+    roadshows,
+    events,
+    event_tags,
+    companies,
+    contacts,
+    registrations,
+    idempotency_keys,
+);

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::model::{CancelEvent, Event, EventPatch, EventQuery, EventRow, NewEvent};
+use super::model::{CancelEvent, Event, EventCounts, EventPatch, EventQuery, EventRow, NewEvent};
 use super::queries::{self, Filter, Key};
 use super::rules;
 use crate::app::AppState;
@@ -15,9 +15,9 @@ use crate::http::error::ApiError;
 use crate::http::json::{self, Json};
 use crate::http::pagination::{self, Page};
 use crate::http::respond::{attachment, created, method_not_allowed, ok_versioned};
-use crate::roadshows;
 use crate::time;
 use crate::tokens::Role;
+use crate::{registrations, roadshows};
 
 /// Mounts the event routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -75,7 +75,7 @@ pub async fn create(
     Ok(created(
         location(&row.id),
         row.version,
-        &Event::from_row(row, tags),
+        &Event::from_row(row, EventCounts::default(), tags),
     ))
 }
 
@@ -90,54 +90,42 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
     let (filter, after, limit) = rules::list_filter(query.into_inner())?;
-    let page = state
-        .db
-        .read(move |c| page(c, &filter, after.as_ref(), limit))
-        .await?;
+    let page = state.db.read(move |c| page(c, &filter, after.as_ref(), limit)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
 /// One page of events as the API shows them.
-pub fn page(
-    c: &mut Db,
-    filter: &Filter,
-    after: Option<&Key>,
-    limit: i64,
-) -> Result<Page<Event>, ApiError> {
+pub fn page(c: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> Result<Page<Event>, ApiError> {
     let rows = queries::list(c, filter, after, limit)?;
-    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let ids: Vec<&str> = rows.iter().map(|(r, _)| r.id.as_str()).collect();
     let mut tags = queries::tags_for(c, &ids)?;
     Ok(pagination::page(
         rows,
         limit,
-        |r| (r.starts_at, r.id.clone()),
-        |r| {
+        |(r, _)| (r.starts_at, r.id.clone()),
+        |(r, counts)| {
             let t = tags.remove(&r.id).unwrap_or_default();
-            Event::from_row(r, t)
+            Event::from_row(r, counts, t)
         },
     ))
+}
+
+/// One event as the API shows it.
+pub fn load(c: &mut Db, id: &str) -> Result<Event, ApiError> {
+    let (row, counts) = queries::get_full(c, id)?;
+    let tags = queries::tags_of(c, id)?;
+    Ok(Event::from_row(row, counts, tags))
 }
 
 /// Fetch one event.
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = String, Path, description = "Event id")),
     responses((status = 200, description = "The event", body = Event, headers(("ETag" = String, description = "The version")))),
     security(("bearer" = [])))]
-pub async fn get(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
     let id = id.into_inner();
-    let (row, tags) = state
-        .db
-        .read(move |c| {
-            let row = queries::get(c, &id)?;
-            let tags = queries::tags_of(c, &id)?;
-            Ok((row, tags))
-        })
-        .await?;
-    Ok(ok_versioned(row.version, &Event::from_row(row, tags)))
+    let event = state.db.read(move |c| load(c, &id)).await?;
+    Ok(ok_versioned(event.version, &event))
 }
 
 /// Change some fields of an event; `If-Match` guards against lost updates.
@@ -154,10 +142,11 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
     let (id, patch, if_match) = (id.into_inner(), body.0, IfMatch::from_request(&req));
-    let (row, tags) = state
+    let event = state
         .db
         .write(move |c| {
-            let current = queries::get(c, &id)?;
+            queries::lock(c, &id)?;
+            let (current, counts) = queries::get_full(c, &id)?;
             if_match.check(current.version)?;
             check_body_version(patch.version, current.version)?;
             let (row, new_tags) = rules::apply_patch(&current, patch, time::now())?;
@@ -166,18 +155,19 @@ pub async fn update(
                     roadshows::queries::ensure_exists(c, r)?;
                 }
             }
+            rules::check_capacity(row.capacity, &counts)?;
             queries::update(c, &row, current.version)?;
-            let tags = match new_tags {
-                Some(tags) => {
-                    queries::replace_tags(c, &id, &tags)?;
-                    tags
-                }
-                None => queries::tags_of(c, &id)?,
-            };
-            Ok((row, tags))
+            if let Some(tags) = new_tags {
+                queries::replace_tags(c, &id, &tags)?;
+            }
+            if row.capacity != current.capacity {
+                // More seats: the waitlist moves up in order.
+                registrations::service::fill_seats(c, &id)?;
+            }
+            load(c, &id)
         })
         .await?;
-    Ok(ok_versioned(row.version, &Event::from_row(row, tags)))
+    Ok(ok_versioned(event.version, &event))
 }
 
 /// Delete a draft event; other events are cancelled instead (409).
@@ -221,17 +211,16 @@ pub async fn cancel(
         json::parse(&body)?
     };
     let id = id.into_inner();
-    let (row, tags) = state
+    let event = state
         .db
         .write(move |c| {
             let current = queries::get(c, &id)?;
             let row = rules::cancel(&current, body.reason, time::now())?;
             queries::update(c, &row, current.version)?;
-            let tags = queries::tags_of(c, &id)?;
-            Ok((row, tags))
+            load(c, &id)
         })
         .await?;
-    Ok(ok_versioned(row.version, &Event::from_row(row, tags)))
+    Ok(ok_versioned(event.version, &event))
 }
 
 /// The event as an iCalendar file.
@@ -246,11 +235,7 @@ pub async fn calendar_file(
     caller.require(Role::Viewer)?;
     let id = id.into_inner();
     let row: EventRow = state.db.read(move |c| queries::get(c, &id)).await?;
-    let text = calendar::build(
-        &row.title,
-        std::slice::from_ref(&row),
-        state.settings.base_url(),
-    );
+    let text = calendar::build(&row.title, std::slice::from_ref(&row), state.settings.base_url());
     Ok(attachment(
         calendar::CONTENT_TYPE,
         &format!("event-{}.ics", row.id),

@@ -61,6 +61,19 @@ pub struct EventRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
+    pub public_registration: bool,
+}
+
+/// An event's live registration counters, kept apart from [`EventRow`] so that saving
+/// an edited event can never overwrite them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct EventCounts {
+    pub registered_count: i32,
+    pub waitlisted_count: i32,
+    pub checked_in_count: i32,
+    /// The last waitlist ticket handed out.
+    pub waitlist_seq: i32,
 }
 
 impl EventRow {
@@ -100,6 +113,14 @@ pub struct Event {
     #[schema(format = Uuid)]
     pub roadshow_id: Option<String>,
     pub tags: Vec<String>,
+    /// Whether attendees may register themselves through the public link.
+    pub public_registration: bool,
+    /// Attendees holding a seat.
+    pub registered_count: i32,
+    pub waitlisted_count: i32,
+    pub checked_in_count: i32,
+    /// Seats still free; null when capacity is unlimited.
+    pub seats_left: Option<i32>,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
     /// Rises by one on every change; send it back in `If-Match`.
@@ -107,8 +128,8 @@ pub struct Event {
 }
 
 impl Event {
-    /// The API view of a stored event and its tags.
-    pub fn from_row(row: EventRow, tags: Vec<String>) -> Self {
+    /// The API view of a stored event, its counters and its tags.
+    pub fn from_row(row: EventRow, counts: EventCounts, tags: Vec<String>) -> Self {
         let tz = row.tz();
         let show = |t: NaiveDateTime| in_zone(t, tz);
         Event {
@@ -132,6 +153,11 @@ impl Event {
             cancel_reason: row.cancel_reason,
             roadshow_id: row.roadshow_id,
             tags,
+            public_registration: row.public_registration,
+            registered_count: counts.registered_count,
+            waitlisted_count: counts.waitlisted_count,
+            checked_in_count: counts.checked_in_count,
+            seats_left: row.capacity.map(|c| (c - counts.registered_count).max(0)),
             version: row.version,
         }
     }
@@ -169,6 +195,8 @@ pub struct NewEvent {
     #[schema(format = Uuid)]
     pub roadshow_id: Option<String>,
     pub tags: Option<Vec<String>>,
+    /// Let attendees register themselves through the public link (default false).
+    pub public_registration: Option<bool>,
 }
 
 /// The body of `PATCH /api/v1/events/{id}`: only the fields given change; `null` clears.
@@ -212,6 +240,7 @@ pub struct EventPatch {
     #[schema(value_type = Option<String>, format = Uuid)]
     pub roadshow_id: Option<Option<String>>,
     pub tags: Option<Vec<String>>,
+    pub public_registration: Option<bool>,
     /// If given, must be the current version (409 otherwise); `If-Match` works too (412).
     pub version: Option<i32>,
 }

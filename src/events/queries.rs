@@ -5,13 +5,12 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::model::EventRow;
+use super::model::{EventCounts, EventRow};
 use crate::db::schema::{event_tags, events};
+use crate::db::search::{contains_pattern, lower};
 use crate::db::Db;
 use crate::http::error::ApiError;
 use crate::time::Bound;
-
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// Validated list filters.
 #[derive(Debug, Default, Clone)]
@@ -33,9 +32,7 @@ pub type Key = (NaiveDateTime, String);
 
 /// Stores a new event with its tags.
 pub fn insert(conn: &mut Db, row: &EventRow, tags: &[String]) -> Result<(), ApiError> {
-    diesel::insert_into(events::table)
-        .values(row)
-        .execute(conn)?;
+    diesel::insert_into(events::table).values(row).execute(conn)?;
     replace_tags(conn, &row.id, tags)
 }
 
@@ -53,15 +50,54 @@ pub fn get(conn: &mut Db, id: &str) -> Result<EventRow, ApiError> {
     find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no event with id {id}")))
 }
 
+/// The event with this id and its counters, or 404.
+pub fn get_full(conn: &mut Db, id: &str) -> Result<(EventRow, EventCounts), ApiError> {
+    events::table
+        .find(id)
+        .select((EventRow::as_select(), EventCounts::as_select()))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound(format!("no event with id {id}")))
+}
+
+/// Locks the event's row until the transaction ends (a no-op update: the multi-backend
+/// connection has no `FOR UPDATE`), so registration changes on one event queue up.
+/// On SQLite the immediate transaction already holds the write lock. 404 if missing.
+pub fn lock(conn: &mut Db, id: &str) -> Result<(), ApiError> {
+    let n = diesel::update(events::table.find(id))
+        .set(events::waitlist_seq.eq(events::waitlist_seq))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(ApiError::NotFound(format!("no event with id {id}")));
+    }
+    Ok(())
+}
+
+/// Adds to an event's counters (call with the event locked).
+pub fn add_counts(conn: &mut Db, id: &str, registered: i32, waitlisted: i32, checked_in: i32) -> Result<(), ApiError> {
+    diesel::update(events::table.find(id))
+        .set((
+            events::registered_count.eq(events::registered_count + registered),
+            events::waitlisted_count.eq(events::waitlisted_count + waitlisted),
+            events::checked_in_count.eq(events::checked_in_count + checked_in),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Hands out the next waitlist ticket (call with the event locked).
+pub fn next_waitlist_ticket(conn: &mut Db, id: &str) -> Result<i32, ApiError> {
+    diesel::update(events::table.find(id))
+        .set(events::waitlist_seq.eq(events::waitlist_seq + 1))
+        .execute(conn)?;
+    Ok(events::table.find(id).select(events::waitlist_seq).first(conn)?)
+}
+
 /// Writes `row` if the stored version is still `expected`; 409 if someone got there first.
 pub fn update(conn: &mut Db, row: &EventRow, expected: i32) -> Result<(), ApiError> {
-    let n = diesel::update(
-        events::table
-            .find(&row.id)
-            .filter(events::version.eq(expected)),
-    )
-    .set(row)
-    .execute(conn)?;
+    let n = diesel::update(events::table.find(&row.id).filter(events::version.eq(expected)))
+        .set(row)
+        .execute(conn)?;
     if n == 0 {
         return Err(ApiError::conflict(
             "the event was changed at the same time; fetch it again and retry",
@@ -122,13 +158,13 @@ pub fn list(
     filter: &Filter,
     after: Option<&Key>,
     limit: i64,
-) -> Result<Vec<EventRow>, ApiError> {
-    let mut query = events::table.select(EventRow::as_select()).into_boxed();
+) -> Result<Vec<(EventRow, EventCounts)>, ApiError> {
+    let mut query = events::table
+        .select((EventRow::as_select(), EventCounts::as_select()))
+        .into_boxed();
     match filter.from {
         Some(Bound::Instant(t)) => query = query.filter(events::starts_at.ge(t)),
-        Some(Bound::Date(d)) => {
-            query = query.filter(events::starts_local.ge(d.and_time(Default::default())))
-        }
+        Some(Bound::Date(d)) => query = query.filter(events::starts_local.ge(d.and_time(Default::default()))),
         None => {}
     }
     match filter.to {
@@ -161,15 +197,13 @@ pub fn list(
         query = query.filter(events::id.eq_any(tagged));
     }
     if let Some(q) = &filter.q {
-        let pattern = format!("%{}%", escape_like(q));
+        let pattern = contains_pattern(q);
         query = query.filter(
             lower(events::title)
                 .like(pattern.clone())
                 .escape('\\')
                 .or(lower(events::city).like(pattern.clone()).escape('\\'))
-                .or(lower(events::venue.assume_not_null())
-                    .like(pattern)
-                    .escape('\\')),
+                .or(lower(events::venue.assume_not_null()).like(pattern).escape('\\')),
         );
     }
     if let Some((start, id)) = after {
@@ -195,24 +229,4 @@ pub fn of_roadshows(conn: &mut Db, ids: &[&str]) -> Result<Vec<EventRow>, ApiErr
         .order((events::starts_at, events::id))
         .select(EventRow::as_select())
         .load(conn)?)
-}
-
-/// Escapes `%`, `_` and `\` so user text matches literally in LIKE.
-fn escape_like(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn like_metacharacters_are_escaped() {
-        assert_eq!(super::escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
-    }
 }

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 
-use super::model::{EventKind, EventPatch, EventQuery, EventRow, EventStatus, NewEvent};
+use super::model::{EventCounts, EventKind, EventPatch, EventQuery, EventRow, EventStatus, NewEvent};
 use super::queries::{Filter, Key};
 use crate::http::error::ApiError;
 use crate::http::pagination;
@@ -17,17 +17,13 @@ const TAGS_MAX: usize = 20;
 const TAG_MAX: usize = 50;
 
 /// Validates a new event and builds its row and tags.
-pub fn new_event(
-    input: NewEvent,
-    id: String,
-    now: NaiveDateTime,
-) -> Result<(EventRow, Vec<String>), ApiError> {
+pub fn new_event(input: NewEvent, id: String, now: NaiveDateTime) -> Result<(EventRow, Vec<String>), ApiError> {
     let mut c = Checks::default();
     let title = c.required("title", input.title, TITLE_MAX);
     let city = c.required("city", input.city, SHORT_MAX);
-    let kind = input.kind.map_or(Some(EventKind::Other), |k| {
-        c.check(EventKind::parse("kind", &k))
-    });
+    let kind = input
+        .kind
+        .map_or(Some(EventKind::Other), |k| c.check(EventKind::parse("kind", &k)));
     let tz = match input.timezone {
         Some(name) => c.check(parse_zone("timezone", &name)),
         None => {
@@ -44,31 +40,22 @@ pub fn new_event(
     };
     let when = |c: &mut Checks, field: &str, v: Option<String>| -> Option<NaiveDateTime> {
         let tz = tz?;
-        c.check(parse_instant(field, &v?, tz))
-            .map(|t| t.naive_utc())
+        c.check(parse_instant(field, &v?, tz)).map(|t| t.naive_utc())
     };
     let ends_at = when(&mut c, "ends_at", input.ends_at);
-    let registration_closes_at = when(
-        &mut c,
-        "registration_closes_at",
-        input.registration_closes_at,
-    );
+    let registration_closes_at = when(&mut c, "registration_closes_at", input.registration_closes_at);
     let status = match input.status.as_deref() {
         None => Some(EventStatus::Draft),
-        Some(s) => c
-            .check(EventStatus::parse("status", s))
-            .and_then(|s| match s {
-                EventStatus::Draft | EventStatus::Scheduled => Some(s),
-                _ => {
-                    c.fail("status", "a new event starts as draft or scheduled");
-                    None
-                }
-            }),
+        Some(s) => c.check(EventStatus::parse("status", s)).and_then(|s| match s {
+            EventStatus::Draft | EventStatus::Scheduled => Some(s),
+            _ => {
+                c.fail("status", "a new event starts as draft or scheduled");
+                None
+            }
+        }),
     };
     let capacity = capacity(&mut c, input.capacity);
-    let roadshow_id = input
-        .roadshow_id
-        .and_then(|r| c.check(uuid("roadshow_id", &r)));
+    let roadshow_id = input.roadshow_id.and_then(|r| c.check(uuid("roadshow_id", &r)));
     let tags = tags(&mut c, input.tags.unwrap_or_default());
     let summary = c.text("summary", input.summary, LONG_MAX);
     let industry_chain = c.text("industry_chain", input.industry_chain, SHORT_MAX);
@@ -107,6 +94,7 @@ pub fn new_event(
         created_at: now,
         updated_at: now,
         version: 1,
+        public_registration: input.public_registration.unwrap_or(false),
     };
     check_times(&row)?;
     Ok((row, tags))
@@ -122,26 +110,21 @@ pub fn apply_patch(
     let mut row = current.clone();
     let old_tz = current.tz();
     if let Some(title) = patch.title {
-        row.title = c
-            .required("title", Some(title), TITLE_MAX)
-            .unwrap_or_default();
+        row.title = c.required("title", Some(title), TITLE_MAX).unwrap_or_default();
     }
     if let Some(city) = patch.city {
-        row.city = c
-            .required("city", Some(city), SHORT_MAX)
-            .unwrap_or_default();
+        row.city = c.required("city", Some(city), SHORT_MAX).unwrap_or_default();
     }
     if let Some(kind) = patch.kind {
         if let Some(k) = c.check(EventKind::parse("kind", &kind)) {
             row.kind = k.as_str().into();
         }
     }
-    let set =
-        |c: &mut Checks, slot: &mut Option<String>, field: &str, v: Option<Option<String>>, max| {
-            if let Some(v) = v {
-                *slot = c.text(field, v, max);
-            }
-        };
+    let set = |c: &mut Checks, slot: &mut Option<String>, field: &str, v: Option<Option<String>>, max| {
+        if let Some(v) = v {
+            *slot = c.text(field, v, max);
+        }
+    };
     set(&mut c, &mut row.summary, "summary", patch.summary, LONG_MAX);
     set(
         &mut c,
@@ -150,21 +133,9 @@ pub fn apply_patch(
         patch.industry_chain,
         SHORT_MAX,
     );
-    set(
-        &mut c,
-        &mut row.platform,
-        "platform",
-        patch.platform,
-        SHORT_MAX,
-    );
+    set(&mut c, &mut row.platform, "platform", patch.platform, SHORT_MAX);
     set(&mut c, &mut row.venue, "venue", patch.venue, SHORT_MAX);
-    set(
-        &mut c,
-        &mut row.address,
-        "address",
-        patch.address,
-        SHORT_MAX * 2,
-    );
+    set(&mut c, &mut row.address, "address", patch.address, SHORT_MAX * 2);
     if let Some(cap) = patch.capacity {
         row.capacity = capacity(&mut c, cap);
     }
@@ -172,6 +143,9 @@ pub fn apply_patch(
         row.roadshow_id = r.and_then(|r| c.check(uuid("roadshow_id", &r)));
     }
     let tags = patch.tags.map(|t| tags(&mut c, t));
+    if let Some(p) = patch.public_registration {
+        row.public_registration = p;
+    }
 
     let tz = match &patch.timezone {
         Some(name) => c.check(parse_zone("timezone", name)).unwrap_or(old_tz),
@@ -193,9 +167,7 @@ pub fn apply_patch(
         None => retime(&mut c, "starts_at", row.starts_at),
     };
     row.ends_at = match patch.ends_at {
-        Some(Some(s)) => c
-            .check(parse_instant("ends_at", &s, tz))
-            .map(|t| t.naive_utc()),
+        Some(Some(s)) => c.check(parse_instant("ends_at", &s, tz)).map(|t| t.naive_utc()),
         Some(None) => None,
         None => row.ends_at.map(|t| retime(&mut c, "ends_at", t)),
     };
@@ -209,9 +181,7 @@ pub fn apply_patch(
             .map(|t| retime(&mut c, "registration_closes_at", t)),
     };
     row.starts_local = wall_clock(row.starts_at, tz);
-    let status = patch
-        .status
-        .and_then(|s| c.check(EventStatus::parse("status", &s)));
+    let status = patch.status.and_then(|s| c.check(EventStatus::parse("status", &s)));
     c.finish()?;
     if let Some(to) = status {
         if to != current.status() {
@@ -225,11 +195,7 @@ pub fn apply_patch(
 }
 
 /// Cancels an event (draft or scheduled) with an optional reason.
-pub fn cancel(
-    current: &EventRow,
-    reason: Option<String>,
-    now: NaiveDateTime,
-) -> Result<EventRow, ApiError> {
+pub fn cancel(current: &EventRow, reason: Option<String>, now: NaiveDateTime) -> Result<EventRow, ApiError> {
     check_transition(current.status(), EventStatus::Cancelled)?;
     let mut c = Checks::default();
     let reason = c.text("reason", reason, LONG_MAX);
@@ -254,6 +220,17 @@ pub fn check_transition(from: EventStatus, to: EventStatus) -> Result<(), ApiErr
         "an event cannot go from {from} to {to}; allowed: draft → scheduled → completed, \
          and draft or scheduled → cancelled"
     )))
+}
+
+/// 409 when a new capacity is below the seats already taken.
+pub fn check_capacity(capacity: Option<i32>, counts: &EventCounts) -> Result<(), ApiError> {
+    match capacity {
+        Some(cap) if cap < counts.registered_count => Err(ApiError::conflict(format!(
+            "capacity {cap} is below the {} attendees already registered; cancel registrations first",
+            counts.registered_count
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// 409 unless the event may be deleted (drafts only).
@@ -312,10 +289,7 @@ fn tags(c: &mut Checks, input: Vec<String>) -> Vec<String> {
     for (i, tag) in input.into_iter().enumerate() {
         let tag = tag.trim().to_string();
         if tag.is_empty() || tag.chars().count() > TAG_MAX {
-            c.fail(
-                &format!("tags[{i}]"),
-                format!("must be 1 to {TAG_MAX} characters"),
-            );
+            c.fail(&format!("tags[{i}]"), format!("must be 1 to {TAG_MAX} characters"));
         } else if !out.contains(&tag) {
             out.push(tag);
         }
@@ -329,11 +303,7 @@ fn tags(c: &mut Checks, input: Vec<String>) -> Vec<String> {
 /// Validates list query parameters into a filter, a page position and a limit.
 pub fn list_filter(q: EventQuery) -> Result<(Filter, Option<Key>, i64), ApiError> {
     let limit = pagination::limit(q.limit)?;
-    let after = q
-        .cursor
-        .as_deref()
-        .map(pagination::decode::<Key>)
-        .transpose()?;
+    let after = q.cursor.as_deref().map(pagination::decode::<Key>).transpose()?;
     let mut c = Checks::default();
     let filter = Filter {
         from: q.from.and_then(|v| c.check(parse_bound("from", &v))),
@@ -414,20 +384,14 @@ mod tests {
         );
         let mut long = input("Asia/Shanghai", "2024-03-04T14:00:00");
         long.title = Some("长".repeat(201));
-        assert_eq!(
-            fields(new_event(long, "x".into(), now()).unwrap_err()),
-            ["title"]
-        );
+        assert_eq!(fields(new_event(long, "x".into(), now()).unwrap_err()), ["title"]);
     }
 
     #[test]
     fn end_must_follow_start() {
         let mut i = input("Asia/Tokyo", "2024-03-04T14:00:00");
         i.ends_at = Some("2024-03-04T13:00:00".into());
-        assert_eq!(
-            fields(new_event(i, "x".into(), now()).unwrap_err()),
-            ["ends_at"]
-        );
+        assert_eq!(fields(new_event(i, "x".into(), now()).unwrap_err()), ["ends_at"]);
     }
 
     #[test]
@@ -477,10 +441,7 @@ mod tests {
             timezone: Some("Europe/Berlin".into()),
             ..Default::default()
         };
-        assert_eq!(
-            fields(apply_patch(&row, patch, now()).unwrap_err()),
-            ["starts_at"]
-        );
+        assert_eq!(fields(apply_patch(&row, patch, now()).unwrap_err()), ["starts_at"]);
     }
 
     #[test]
@@ -523,9 +484,6 @@ mod tests {
     fn tags_are_trimmed_and_deduplicated() {
         let mut i = input("Asia/Shanghai", "2024-03-04T14:00:00");
         i.tags = Some(vec![" 新材料 ".into(), "新材料".into(), "PA66".into()]);
-        assert_eq!(
-            new_event(i, "x".into(), now()).unwrap().1,
-            ["新材料", "PA66"]
-        );
+        assert_eq!(new_event(i, "x".into(), now()).unwrap().1, ["新材料", "PA66"]);
     }
 }

@@ -29,12 +29,7 @@ impl Caller {
 
 /// Reads `Authorization: Bearer <token>` (scheme case-insensitive).
 fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .trim();
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_string())
@@ -49,13 +44,9 @@ impl FromRequest for Caller {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let token = token.ok_or(ApiError::Unauthorized)?;
-            let state =
-                state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+            let state = state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
             let digest = tokens::hash(&token);
-            let found = state
-                .db
-                .read(move |c| tokens::queries::find_active(c, &digest))
-                .await?;
+            let found = state.db.read(move |c| tokens::queries::find_active(c, &digest)).await?;
             found.map(Caller).ok_or(ApiError::Unauthorized)
         })
     }

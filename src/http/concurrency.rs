@@ -22,11 +22,7 @@ pub enum IfMatch {
 impl IfMatch {
     /// Reads `If-Match`; tags we never issued can never match.
     pub fn from_request(req: &HttpRequest) -> Self {
-        let Some(value) = req
-            .headers()
-            .get(header::IF_MATCH)
-            .and_then(|v| v.to_str().ok())
-        else {
+        let Some(value) = req.headers().get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
             return IfMatch::Any;
         };
         if value.trim() == "*" {
@@ -46,11 +42,9 @@ impl IfMatch {
     /// 412 unless `current` satisfies the precondition.
     pub fn check(&self, current: i32) -> Result<(), ApiError> {
         match self {
-            IfMatch::Versions(v) if !v.contains(&current) => {
-                Err(ApiError::PreconditionFailed(format!(
+            IfMatch::Versions(v) if !v.contains(&current) => Err(ApiError::PreconditionFailed(format!(
                 "If-Match does not hold: the current version is {current}; fetch it again and retry"
-            )))
-            }
+            ))),
             _ => Ok(()),
         }
     }

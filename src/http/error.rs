@@ -60,10 +60,7 @@ pub enum ApiError {
     #[error("this method is not allowed on this resource")]
     MethodNotAllowed,
     #[error("{detail}")]
-    Conflict {
-        detail: String,
-        extra: Map<String, Value>,
-    },
+    Conflict { detail: String, extra: Map<String, Value> },
     #[error("{0}")]
     PreconditionFailed(String),
     #[error("{0}")]
@@ -79,10 +76,7 @@ pub enum ApiError {
 }
 
 fn summarize(errors: &[FieldError]) -> String {
-    let parts: Vec<String> = errors
-        .iter()
-        .map(|e| format!("{}: {}", e.field, e.message))
-        .collect();
+    let parts: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
     parts.join("; ")
 }
 
@@ -109,9 +103,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
             ApiError::Conflict { .. } => ("conflict", "Conflict"),
             ApiError::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
-            ApiError::UnsupportedMediaType(_) => {
-                ("unsupported-media-type", "Unsupported media type")
-            }
+            ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             ApiError::Validation(_) => ("validation", "Invalid input"),
             ApiError::RateLimited { .. } => ("rate-limited", "Too many requests"),
             ApiError::Unavailable => ("unavailable", "Service unavailable"),
@@ -125,8 +117,7 @@ impl ApiError {
         let detail = match self {
             // Internals stay in the log, which carries the request id.
             ApiError::Internal(_) => {
-                "an unexpected error occurred; quote the X-Request-Id response header when reporting it"
-                    .to_string()
+                "an unexpected error occurred; quote the X-Request-Id response header when reporting it".to_string()
             }
             other => other.to_string(),
         };
@@ -188,9 +179,7 @@ impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => ApiError::NotFound("not found".into()),
-            e if crate::db::is_unique_violation(&e) => {
-                ApiError::conflict("this would duplicate an existing record")
-            }
+            e if crate::db::is_unique_violation(&e) => ApiError::conflict("this would duplicate an existing record"),
             e => ApiError::Internal(format!("database: {e}")),
         }
     }

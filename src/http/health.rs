@@ -26,10 +26,7 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state
         .db
-        .read(|c| {
-            c.batch_execute("SELECT 1")
-                .map_err(|_| ApiError::Unavailable)
-        })
+        .read(|c| c.batch_execute("SELECT 1").map_err(|_| ApiError::Unavailable))
         .await?;
     Ok(HttpResponse::Ok().json(Health { status: "ready" }))
 }

@@ -23,12 +23,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| {
-                let mime = v
-                    .split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
+                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
                 mime == "application/json" || mime.ends_with("+json")
             })
             .unwrap_or(false);
@@ -43,9 +38,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 .await
                 .map_err(|e| ApiError::BadRequest(format!("cannot read the body: {e}")))?;
             if bytes.len() > LIMIT {
-                return Err(ApiError::BadRequest(format!(
-                    "the body is larger than {LIMIT} bytes"
-                )));
+                return Err(ApiError::BadRequest(format!("the body is larger than {LIMIT} bytes")));
             }
             parse(&bytes).map(Json)
         })
@@ -55,34 +48,36 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 /// Parses JSON, naming the field at fault when a value has the wrong type or is unknown.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(ApiError::BadRequest(
-            "the body is empty; send a JSON object".into(),
-        ));
+        return Err(ApiError::BadRequest("the body is empty; send a JSON object".into()));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let message = inner.to_string();
-                let message = match message.rfind(" at line ") {
-                    Some(i) => message[..i].to_string(),
-                    None => message,
-                };
-                let field = if path == "." {
-                    "body".to_string()
-                } else {
-                    path
-                };
-                ApiError::Validation(vec![FieldError::new(field, message)])
-            }
-            _ => ApiError::BadRequest(format!("malformed JSON: {inner}")),
-        }
-    })?;
+    let value = serde_path_to_error::deserialize(&mut de).map_err(classify)?;
     de.end()
         .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
     Ok(value)
+}
+
+/// Reads a typed body out of already-parsed JSON, with the same errors as [`parse`].
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(classify)
+}
+
+/// Malformed JSON is a 400; a value of the wrong type or an unknown field, a 422 naming it.
+fn classify(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    match inner.classify() {
+        serde_json::error::Category::Data => {
+            let message = inner.to_string();
+            let message = match message.rfind(" at line ") {
+                Some(i) => message[..i].to_string(),
+                None => message,
+            };
+            let field = if path == "." { "body".to_string() } else { path };
+            ApiError::Validation(vec![FieldError::new(field, message)])
+        }
+        _ => ApiError::BadRequest(format!("malformed JSON: {inner}")),
+    }
 }
 
 /// Deserialises a field that may be absent (`None`), null (`Some(None)`) or set.

@@ -6,7 +6,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::error::{FieldError, Problem};
-use crate::{events, roadshows, tokens};
+use crate::{companies, contacts, events, public, registrations, roadshows, tokens};
 
 /// The whole API.
 #[derive(OpenApi)]
@@ -20,6 +20,14 @@ use crate::{events, roadshows, tokens};
         roadshows::handlers::create, roadshows::handlers::list, roadshows::handlers::get,
         roadshows::handlers::update, roadshows::handlers::delete, roadshows::handlers::events,
         roadshows::handlers::calendar_file,
+        registrations::handlers::create, registrations::handlers::list, registrations::handlers::export,
+        registrations::handlers::import, registrations::handlers::get, registrations::handlers::update,
+        registrations::handlers::cancel, registrations::handlers::check_in, registrations::handlers::undo_check_in,
+        contacts::handlers::create, contacts::handlers::list, contacts::handlers::get, contacts::handlers::update,
+        contacts::handlers::erase, contacts::handlers::registrations,
+        companies::handlers::create, companies::handlers::list, companies::handlers::get, companies::handlers::update,
+        public::handlers::event, public::handlers::register, public::handlers::show, public::handlers::cancel,
+        public::handlers::calendar_file,
         tokens::handlers::create, tokens::handlers::list, tokens::handlers::revoke,
     ),
     components(schemas(Problem, FieldError)),
@@ -27,6 +35,10 @@ use crate::{events, roadshows, tokens};
     tags(
         (name = "events", description = "Promotion events, each in its own city and time zone"),
         (name = "roadshows", description = "Series of events across cities"),
+        (name = "registrations", description = "Who comes to each event: seats, waitlist, check-in, spreadsheets"),
+        (name = "contacts", description = "People, one record each across all events"),
+        (name = "companies", description = "Companies and the centre's assessment of them"),
+        (name = "public", description = "Self-service for attendees: no token, rate-limited"),
         (name = "tokens", description = "API tokens (admins)"),
         (name = "health", description = "Probes"),
     )
@@ -56,8 +68,7 @@ impl Modify for StandardErrors {
             for (i, op) in ops.into_iter().enumerate() {
                 let Some(op) = op.as_mut() else { continue };
                 let writes = i > 0;
-                let mut codes: Vec<(&str, &str)> =
-                    vec![("500", "Internal error (no details; see X-Request-Id)")];
+                let mut codes: Vec<(&str, &str)> = vec![("500", "Internal error (no details; see X-Request-Id)")];
                 if !open {
                     codes.push(("400", "Malformed request"));
                     codes.push(("401", "Missing or invalid token"));
@@ -94,8 +105,6 @@ fn add_problems(op: &mut Operation, codes: &[(&str, &str)]) {
                     .build(),
             )
             .build();
-        op.responses
-            .responses
-            .insert(code.to_string(), response.into());
+        op.responses.responses.insert(code.to_string(), response.into());
     }
 }

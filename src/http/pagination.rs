@@ -44,9 +44,7 @@ pub fn decode<K: DeserializeOwned>(cursor: &str) -> Result<K, ApiError> {
         .decode(cursor)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| {
-            ApiError::BadRequest("the cursor is not valid; start again without one".into())
-        })
+        .ok_or_else(|| ApiError::BadRequest("the cursor is not valid; start again without one".into()))
 }
 
 /// Builds a page from `limit + 1` fetched rows: the extra row only says there is more.

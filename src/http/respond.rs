@@ -19,14 +19,8 @@ pub fn created<T: Serialize>(location: String, version: i32, body: &T) -> HttpRe
     versioned(response, version, body)
 }
 
-fn versioned<T: Serialize>(
-    mut response: HttpResponseBuilder,
-    version: i32,
-    body: &T,
-) -> HttpResponse {
-    response
-        .insert_header((header::ETAG, etag(version)))
-        .json(body)
+fn versioned<T: Serialize>(mut response: HttpResponseBuilder, version: i32, body: &T) -> HttpResponse {
+    response.insert_header((header::ETAG, etag(version))).json(body)
 }
 
 /// An attachment download, e.g. a calendar file.
@@ -47,7 +41,5 @@ pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
 
 /// Handler for paths no route matches.
 pub async fn no_route() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(
-        "no such route; see /api/v1/openapi.json".into(),
-    ))
+    Err(ApiError::NotFound("no such route; see /api/v1/openapi.json".into()))
 }

@@ -108,11 +108,7 @@ pub async fn list(
     caller.require(Role::Viewer)?;
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let after = query
-        .cursor
-        .as_deref()
-        .map(pagination::decode::<Key>)
-        .transpose()?;
+    let after = query.cursor.as_deref().map(pagination::decode::<Key>).transpose()?;
     let page = state
         .db
         .read(move |c| {
@@ -120,8 +116,7 @@ pub async fn list(
             let more = rows.len() as i64 > limit;
             let rows: Vec<RoadshowRow> = rows.into_iter().take(limit as usize).collect();
             let next_cursor = if more {
-                rows.last()
-                    .map(|r| pagination::encode(&(r.created_at, r.id.clone())))
+                rows.last().map(|r| pagination::encode(&(r.created_at, r.id.clone())))
             } else {
                 None
             };
@@ -138,11 +133,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/roadshows/{id}", tag = "roadshows", params(("id" = String, Path, description = "Roadshow id")),
     responses((status = 200, description = "The roadshow", body = Roadshow, headers(("ETag" = String, description = "The version")))),
     security(("bearer" = [])))]
-pub async fn get(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
     let id = id.into_inner();
     let roadshow = state

@@ -61,10 +61,7 @@ pub struct Span {
 
 /// Derives the span, cities and count from a roadshow's events (in any order).
 pub fn span(events: &[&EventRow]) -> Span {
-    let mut live: Vec<&&EventRow> = events
-        .iter()
-        .filter(|e| e.status() != EventStatus::Cancelled)
-        .collect();
+    let mut live: Vec<&&EventRow> = events.iter().filter(|e| e.status() != EventStatus::Cancelled).collect();
     live.sort_by(|a, b| (a.starts_at, &a.id).cmp(&(b.starts_at, &b.id)));
     let mut cities: Vec<String> = Vec::new();
     for e in &live {
@@ -138,11 +135,7 @@ pub struct RoadshowQuery {
 }
 
 /// Validates a new roadshow.
-pub fn new_roadshow(
-    input: NewRoadshow,
-    id: String,
-    now: NaiveDateTime,
-) -> Result<RoadshowRow, ApiError> {
+pub fn new_roadshow(input: NewRoadshow, id: String, now: NaiveDateTime) -> Result<RoadshowRow, ApiError> {
     let mut c = Checks::default();
     let name = c.required("name", input.name, NAME_MAX);
     let description = c.text("description", input.description, LONG_MAX);
@@ -160,11 +153,7 @@ pub fn new_roadshow(
 }
 
 /// Applies a patch to a roadshow.
-pub fn apply_patch(
-    current: &RoadshowRow,
-    patch: RoadshowPatch,
-    now: NaiveDateTime,
-) -> Result<RoadshowRow, ApiError> {
+pub fn apply_patch(current: &RoadshowRow, patch: RoadshowPatch, now: NaiveDateTime) -> Result<RoadshowRow, ApiError> {
     let mut c = Checks::default();
     let mut row = current.clone();
     if let Some(name) = patch.name {
@@ -206,10 +195,7 @@ mod tests {
         let again = event("c", "Shanghai", "Asia/Shanghai", "2024-05-25T09:00:00");
         let s = span(&[&tokyo, &again, &shanghai]);
         assert_eq!(s.cities, ["Shanghai", "Tokyo"]);
-        assert_eq!(
-            s.starts_at.unwrap().to_rfc3339(),
-            "2024-05-16T14:00:00+08:00"
-        );
+        assert_eq!(s.starts_at.unwrap().to_rfc3339(), "2024-05-16T14:00:00+08:00");
         assert_eq!(s.ends_at.unwrap().to_rfc3339(), "2024-05-25T09:00:00+08:00");
         assert_eq!(s.event_count, 3);
     }

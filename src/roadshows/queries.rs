@@ -13,9 +13,7 @@ pub type Key = (NaiveDateTime, String);
 
 /// Stores a new roadshow.
 pub fn insert(conn: &mut Db, row: &RoadshowRow) -> Result<(), ApiError> {
-    diesel::insert_into(roadshows::table)
-        .values(row)
-        .execute(conn)?;
+    diesel::insert_into(roadshows::table).values(row).execute(conn)?;
     Ok(())
 }
 
@@ -37,23 +35,18 @@ pub fn get(conn: &mut Db, id: &str) -> Result<RoadshowRow, ApiError> {
 pub fn ensure_exists(conn: &mut Db, id: &str) -> Result<(), ApiError> {
     match find(conn, id)? {
         Some(_) => Ok(()),
-        None => Err(ApiError::invalid(
-            "roadshow_id",
-            format!("no roadshow with id {id}"),
-        )),
+        None => Err(ApiError::invalid("roadshow_id", format!("no roadshow with id {id}"))),
     }
 }
 
 /// One page of roadshows in creation order (`limit + 1` rows).
 pub fn list(conn: &mut Db, after: Option<&Key>, limit: i64) -> Result<Vec<RoadshowRow>, ApiError> {
-    let mut query = roadshows::table
-        .select(RoadshowRow::as_select())
-        .into_boxed();
+    let mut query = roadshows::table.select(RoadshowRow::as_select()).into_boxed();
     if let Some((created, id)) = after {
         query = query.filter(
-            roadshows::created_at.gt(*created).or(roadshows::created_at
-                .eq(*created)
-                .and(roadshows::id.gt(id.clone()))),
+            roadshows::created_at
+                .gt(*created)
+                .or(roadshows::created_at.eq(*created).and(roadshows::id.gt(id.clone()))),
         );
     }
     Ok(query
@@ -64,13 +57,9 @@ pub fn list(conn: &mut Db, after: Option<&Key>, limit: i64) -> Result<Vec<Roadsh
 
 /// Writes `row` if the stored version is still `expected`.
 pub fn update(conn: &mut Db, row: &RoadshowRow, expected: i32) -> Result<(), ApiError> {
-    let n = diesel::update(
-        roadshows::table
-            .find(&row.id)
-            .filter(roadshows::version.eq(expected)),
-    )
-    .set(row)
-    .execute(conn)?;
+    let n = diesel::update(roadshows::table.find(&row.id).filter(roadshows::version.eq(expected)))
+        .set(row)
+        .execute(conn)?;
     if n == 0 {
         return Err(ApiError::conflict(
             "the roadshow was changed at the same time; fetch it again and retry",

@@ -47,10 +47,7 @@ pub async fn create(
     caller.require(Role::Admin)?;
     let CreateToken { name, role } = body.0;
     let name = validate_name(&name).map_err(|m| ApiError::invalid("name", m))?;
-    let token = state
-        .db
-        .write(move |c| queries::create(c, &name, role))
-        .await?;
+    let token = state.db.write(move |c| queries::create(c, &name, role)).await?;
     Ok(HttpResponse::Created().json(token))
 }
 

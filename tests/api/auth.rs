@@ -8,20 +8,12 @@ use crate::helpers::spawn;
 #[tokio::test]
 async fn no_or_bad_token_is_401_problem() {
     let app = spawn().await;
-    let r = app
-        .send(Method::GET, "/api/v1/events", None, None, &[])
-        .await;
+    let r = app.send(Method::GET, "/api/v1/events", None, None, &[]).await;
     r.assert_problem(401);
     assert_eq!(r.header("www-authenticate"), Some("Bearer"));
-    app.send(
-        Method::GET,
-        "/api/v1/events",
-        Some("rs_not-a-real-token"),
-        None,
-        &[],
-    )
-    .await
-    .assert_problem(401);
+    app.send(Method::GET, "/api/v1/events", Some("rs_not-a-real-token"), None, &[])
+        .await
+        .assert_problem(401);
     let r = app
         .send(
             Method::GET,
@@ -33,12 +25,7 @@ async fn no_or_bad_token_is_401_problem() {
         .await;
     r.assert_problem(401);
     // Probes and docs stay open.
-    assert_eq!(
-        app.send(Method::GET, "/healthz", None, None, &[])
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.send(Method::GET, "/healthz", None, None, &[]).await.status, 200);
     assert_eq!(
         app.send(Method::GET, "/api/v1/openapi.json", None, None, &[])
             .await
@@ -59,25 +46,10 @@ async fn viewers_read_organisers_write_admins_manage_tokens() {
     };
 
     // Viewer: reads, but every write is 403 naming the role needed.
-    assert_eq!(
-        as_(&app.viewer, Method::GET, "/api/v1/events", None)
-            .await
-            .status,
-        200
-    );
-    let r = as_(
-        &app.viewer,
-        Method::POST,
-        "/api/v1/events",
-        Some(event.clone()),
-    )
-    .await;
+    assert_eq!(as_(&app.viewer, Method::GET, "/api/v1/events", None).await.status, 200);
+    let r = as_(&app.viewer, Method::POST, "/api/v1/events", Some(event.clone())).await;
     r.assert_problem(403);
-    assert!(
-        r.body["detail"].as_str().unwrap().contains("organiser"),
-        "{}",
-        r.text
-    );
+    assert!(r.body["detail"].as_str().unwrap().contains("organiser"), "{}", r.text);
     as_(
         &app.viewer,
         Method::POST,
@@ -91,26 +63,13 @@ async fn viewers_read_organisers_write_admins_manage_tokens() {
         .assert_problem(403);
 
     // Organiser: writes, but cannot manage tokens.
-    let created = as_(
-        &app.organiser,
-        Method::POST,
-        "/api/v1/events",
-        Some(event.clone()),
-    )
-    .await;
+    let created = as_(&app.organiser, Method::POST, "/api/v1/events", Some(event.clone())).await;
     assert_eq!(created.status, 201);
     let path = format!("/api/v1/events/{}", created.body["id"].as_str().unwrap());
-    as_(
-        &app.viewer,
-        Method::PATCH,
-        &path,
-        Some(json!({ "title": "x" })),
-    )
-    .await
-    .assert_problem(403);
-    as_(&app.viewer, Method::DELETE, &path, None)
+    as_(&app.viewer, Method::PATCH, &path, Some(json!({ "title": "x" })))
         .await
         .assert_problem(403);
+    as_(&app.viewer, Method::DELETE, &path, None).await.assert_problem(403);
     as_(&app.organiser, Method::GET, "/api/v1/tokens", None)
         .await
         .assert_problem(403);
@@ -139,18 +98,10 @@ async fn viewers_read_organisers_write_admins_manage_tokens() {
     .await;
     assert_eq!(made.status, 201, "{}", made.text);
     let secret = made.body["token"].as_str().unwrap().to_string();
-    assert_eq!(
-        as_(&secret, Method::GET, "/api/v1/events", None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(as_(&secret, Method::GET, "/api/v1/events", None).await.status, 200);
     let listed = as_(&app.admin, Method::GET, "/api/v1/tokens", None).await;
     assert_eq!(listed.body.as_array().unwrap().len(), 4);
-    assert!(
-        !listed.text.contains(&secret),
-        "the list must never show secrets"
-    );
+    assert!(!listed.text.contains(&secret), "the list must never show secrets");
     let dup = as_(
         &app.admin,
         Method::POST,
@@ -168,10 +119,7 @@ async fn viewers_read_organisers_write_admins_manage_tokens() {
     .await;
     bad.assert_problem(422);
     let revoke = format!("/api/v1/tokens/{}", made.body["id"].as_str().unwrap());
-    assert_eq!(
-        as_(&app.admin, Method::DELETE, &revoke, None).await.status,
-        204
-    );
+    assert_eq!(as_(&app.admin, Method::DELETE, &revoke, None).await.status, 204);
     as_(&secret, Method::GET, "/api/v1/events", None)
         .await
         .assert_problem(401);

@@ -10,12 +10,7 @@ use serde_json::json;
 
 use crate::helpers::{spawn_on, TestDb};
 
-fn roadshow(
-    db: &TestDb,
-    dir: &std::path::Path,
-    args: &[&str],
-    env: &[(&str, &str)],
-) -> std::process::Output {
+fn roadshow(db: &TestDb, dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_roadshow"));
     cmd.args(args)
         .current_dir(dir)
@@ -33,11 +28,7 @@ async fn demo_twice_loads_the_seed_roadshow_once() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
     let first = roadshow(&db, dir.path(), &["demo"], &[]);
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     let second = roadshow(&db, dir.path(), &["demo"], &[]);
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stdout).contains("nothing changed"));
@@ -52,10 +43,7 @@ async fn demo_twice_loads_the_seed_roadshow_once() {
     assert_eq!(items[0]["starts_at"], "2024-03-04T14:00:00+08:00");
     let events = app.get("/api/v1/events").await;
     assert_eq!(events.body["items"].as_array().unwrap().len(), 4);
-    assert!(events.body["items"][0]["title"]
-        .as_str()
-        .unwrap()
-        .contains("聚酰胺"));
+    assert!(events.body["items"][0]["title"].as_str().unwrap().contains("聚酰胺"));
 }
 
 #[tokio::test]
@@ -65,21 +53,10 @@ async fn token_create_prints_a_working_token_once() {
     let out = roadshow(
         &db,
         dir.path(),
-        &[
-            "token",
-            "create",
-            "--name",
-            "division-1",
-            "--role",
-            "organiser",
-        ],
+        &["token", "create", "--name", "division-1", "--role", "organiser"],
         &[],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert!(token.len() >= 40);
     assert!(!String::from_utf8_lossy(&out.stderr).contains(&token));
@@ -93,14 +70,7 @@ async fn token_create_prints_a_working_token_once() {
     let dup = roadshow(
         &db,
         dir.path(),
-        &[
-            "token",
-            "create",
-            "--name",
-            "division-1",
-            "--role",
-            "viewer",
-        ],
+        &["token", "create", "--name", "division-1", "--role", "viewer"],
         &[],
     );
     assert!(!dup.status.success());
@@ -126,11 +96,7 @@ async fn bad_configuration_fails_naming_the_key() {
     for (key, value, named) in [
         ("ROADSHOW__SERVER__PORT", "eighty", "server.port"),
         ("ROADSHOW__DATABASE__POOL_SIZE", "0", "database.pool_size"),
-        (
-            "ROADSHOW__SERVER__PUBLIC_BASE_URL",
-            "nowhere",
-            "server.public_base_url",
-        ),
+        ("ROADSHOW__SERVER__PUBLIC_BASE_URL", "nowhere", "server.public_base_url"),
     ] {
         let out = roadshow(&db, dir.path(), &["migrate"], &[(key, value)]);
         assert!(!out.status.success(), "{key}={value} was accepted");
@@ -138,11 +104,7 @@ async fn bad_configuration_fails_naming_the_key() {
         assert!(err.contains(named), "{key}: {err}");
     }
     let ok = roadshow(&db, dir.path(), &["migrate"], &[]);
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
 }
 
 #[tokio::test]
@@ -187,30 +149,17 @@ async fn serve_bootstraps_an_admin_token_and_stops_gracefully() {
     }
     let mode = std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
-    let token = std::fs::read_to_string(&token_file)
-        .unwrap()
-        .trim()
-        .to_string();
+    let token = std::fs::read_to_string(&token_file).unwrap().trim().to_string();
     let r = client
         .get(format!("{base}/api/v1/tokens"))
         .bearer_auth(&token)
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        r.status(),
-        200,
-        "the bootstrap token must be an admin token"
-    );
+    assert_eq!(r.status(), 200, "the bootstrap token must be an admin token");
     let logged = std::fs::read_to_string(&log).unwrap();
-    assert!(
-        logged.contains("admin-token"),
-        "the log must name the file: {logged}"
-    );
-    assert!(
-        !logged.contains(&token),
-        "the token itself must never be logged"
-    );
+    assert!(logged.contains("admin-token"), "the log must name the file: {logged}");
+    assert!(!logged.contains(&token), "the token itself must never be logged");
 
     let kill = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -222,10 +171,7 @@ async fn serve_bootstraps_an_admin_token_and_stops_gracefully() {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(
-            stopped.elapsed() < Duration::from_secs(30),
-            "serve ignored SIGTERM"
-        );
+        assert!(stopped.elapsed() < Duration::from_secs(30), "serve ignored SIGTERM");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "serve exited with {status}");
@@ -239,8 +185,5 @@ async fn serve_bootstraps_an_admin_token_and_stops_gracefully() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert_eq!(
-        std::fs::metadata(&token_file).unwrap().modified().unwrap(),
-        before
-    );
+    assert_eq!(std::fs::metadata(&token_file).unwrap().modified().unwrap(), before);
 }

@@ -24,8 +24,7 @@ impl TestDb {
         match std::env::var("TEST_DATABASE_URL") {
             Ok(admin) if admin.starts_with("postgres") => {
                 let name = format!("roadshow_test_{}", uuid::Uuid::new_v4().simple());
-                let mut conn =
-                    PgConnection::establish(&admin).expect("connect to TEST_DATABASE_URL");
+                let mut conn = PgConnection::establish(&admin).expect("connect to TEST_DATABASE_URL");
                 conn.batch_execute(&format!("CREATE DATABASE {name}"))
                     .expect("create test database");
                 let url = with_database(&admin, &name);
@@ -102,11 +101,7 @@ impl Resp {
     pub fn error_fields(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|e| e["field"].as_str().map(String::from))
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(String::from)).collect())
             .unwrap_or_default()
     }
 
@@ -120,11 +115,7 @@ impl Resp {
             self.text
         );
         assert_eq!(self.body["status"], status);
-        assert!(
-            self.body["title"].is_string()
-                && self.body["detail"].is_string()
-                && self.body["type"].is_string()
-        );
+        assert!(self.body["title"].is_string() && self.body["detail"].is_string() && self.body["type"].is_string());
         self
     }
 }
@@ -185,9 +176,7 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Resp {
-        let mut req = self
-            .client
-            .request(method, format!("{}{}", self.base, path));
+        let mut req = self.client.request(method, format!("{}{}", self.base, path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -202,8 +191,7 @@ impl TestApp {
 
     /// GET as the organiser.
     pub async fn get(&self, path: &str) -> Resp {
-        self.send(Method::GET, path, Some(&self.organiser), None, &[])
-            .await
+        self.send(Method::GET, path, Some(&self.organiser), None, &[]).await
     }
 
     /// POST JSON as the organiser.
@@ -220,8 +208,7 @@ impl TestApp {
 
     /// DELETE as the organiser.
     pub async fn delete(&self, path: &str) -> Resp {
-        self.send(Method::DELETE, path, Some(&self.organiser), None, &[])
-            .await
+        self.send(Method::DELETE, path, Some(&self.organiser), None, &[]).await
     }
 
     /// Creates an event from `fields` on top of a valid Fuzhou event; panics unless 201.
@@ -238,11 +225,33 @@ impl TestApp {
         r.body
     }
 
+    /// Creates a scheduled event open for registration (with `fields` on top).
+    pub async fn open_event(&self, fields: Value) -> String {
+        let mut body = json!({ "status": "scheduled", "starts_at": "2030-03-04T14:00:00" });
+        merge(&mut body, fields);
+        id(&self.event(body).await)
+    }
+
+    /// Registers someone for an event.
+    pub async fn register(&self, event_id: &str, body: Value) -> Resp {
+        self.post(&format!("/api/v1/events/{event_id}/registrations"), body)
+            .await
+    }
+
+    /// The event's live counts: (registered, waitlisted, checked in, seats left).
+    pub async fn counts(&self, event_id: &str) -> (i64, i64, i64, Option<i64>) {
+        let e = self.get(&format!("/api/v1/events/{event_id}")).await.body;
+        (
+            e["registered_count"].as_i64().unwrap(),
+            e["waitlisted_count"].as_i64().unwrap(),
+            e["checked_in_count"].as_i64().unwrap(),
+            e["seats_left"].as_i64(),
+        )
+    }
+
     /// Creates a roadshow; panics unless 201.
     pub async fn roadshow(&self, name: &str) -> Value {
-        let r = self
-            .post("/api/v1/roadshows", json!({ "name": name }))
-            .await;
+        let r = self.post("/api/v1/roadshows", json!({ "name": name })).await;
         assert_eq!(r.status, 201, "{}", r.text);
         r.body
     }

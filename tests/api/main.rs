@@ -4,7 +4,11 @@
 mod auth;
 mod calendar;
 mod cli;
+mod contacts;
 mod events;
 mod helpers;
 mod platform;
+mod public;
+mod registrations;
 mod roadshows;
+mod spreadsheets;

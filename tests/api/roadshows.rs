@@ -17,7 +17,11 @@ async fn span_and_cities_follow_the_events_across_zones() {
     let shanghai = app
         .event(json!({ "city": "上海", "starts_at": "2024-05-16T14:00:00", "roadshow_id": rid }))
         .await;
-    let osaka = app.event(json!({ "city": "大阪", "timezone": "Asia/Tokyo", "starts_at": "2024-05-25T10:00:00", "roadshow_id": rid })).await;
+    let osaka = app
+        .event(
+            json!({ "city": "大阪", "timezone": "Asia/Tokyo", "starts_at": "2024-05-25T10:00:00", "roadshow_id": rid }),
+        )
+        .await;
     app.post(&format!("/api/v1/events/{}/cancel", id(&osaka)), json!({}))
         .await;
 
@@ -68,11 +72,7 @@ async fn roadshows_are_edited_listed_and_deleted_only_when_empty() {
         )
         .await;
     assert_eq!(
-        (
-            r.status,
-            r.body["theme"].as_str(),
-            r.body["version"].as_i64()
-        ),
+        (r.status, r.body["theme"].as_str(), r.body["version"].as_i64()),
         (200, Some("石化新材料"), Some(2))
     );
     app.send(
@@ -87,18 +87,12 @@ async fn roadshows_are_edited_listed_and_deleted_only_when_empty() {
     let r = app.patch(&path, json!({ "name": "" })).await;
     r.assert_problem(422);
     assert_eq!(r.error_fields(), ["name"]);
-    app.patch(&path, json!({ "budget": 1 }))
-        .await
-        .assert_problem(422);
+    app.patch(&path, json!({ "budget": 1 })).await.assert_problem(422);
 
     let e = app.event(json!({ "roadshow_id": id(&rs) })).await;
     let r = app.delete(&path).await;
     r.assert_problem(409);
-    assert!(
-        r.body["detail"].as_str().unwrap().contains("1 event"),
-        "{}",
-        r.text
-    );
+    assert!(r.body["detail"].as_str().unwrap().contains("1 event"), "{}", r.text);
     app.delete(&format!("/api/v1/events/{}", id(&e))).await;
     assert_eq!(app.delete(&path).await.status, 204);
     app.get(&path).await.assert_problem(404);
@@ -110,9 +104,7 @@ async fn roadshows_are_edited_listed_and_deleted_only_when_empty() {
     let first = app.get("/api/v1/roadshows?limit=2").await;
     assert_eq!(first.body["items"].as_array().unwrap().len(), 2);
     let cursor = first.body["next_cursor"].as_str().unwrap();
-    let second = app
-        .get(&format!("/api/v1/roadshows?limit=2&cursor={cursor}"))
-        .await;
+    let second = app.get(&format!("/api/v1/roadshows?limit=2&cursor={cursor}")).await;
     assert_eq!(second.body["items"].as_array().unwrap().len(), 1);
     assert!(second.body["next_cursor"].is_null());
 }

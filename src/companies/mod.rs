@@ -1,0 +1,5 @@
+//! Companies: the organisations contacts work for, with the centre's assessment.
+
+pub mod handlers;
+pub mod model;
+pub mod queries;

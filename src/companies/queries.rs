@@ -1,0 +1,142 @@
+//! Storage of companies.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+
+use super::model::CompanyRow;
+use crate::db::schema::companies;
+use crate::db::search::{contains_pattern, lower};
+use crate::db::{is_unique_violation, Db};
+use crate::http::error::ApiError;
+
+/// The position after which a page starts: (created, id).
+pub type Key = (NaiveDateTime, String);
+
+/// Validated list filters.
+#[derive(Debug, Default)]
+pub struct Filter {
+    /// Lower-cased search text.
+    pub q: Option<String>,
+    pub is_target: Option<bool>,
+    pub industry_chain: Option<String>,
+    pub country: Option<String>,
+}
+
+/// 409 naming the company that already has this name.
+pub fn duplicate(conn: &mut Db, name_key: &str) -> ApiError {
+    let existing = find_by_key(conn, name_key).ok().flatten();
+    let mut extra = Map::new();
+    if let Some(e) = &existing {
+        extra.insert("existing_id".into(), Value::String(e.id.clone()));
+    }
+    ApiError::Conflict {
+        detail: match existing {
+            Some(e) => format!("a company named {:?} already exists (id {})", e.name, e.id),
+            None => "a company with this name already exists".into(),
+        },
+        extra,
+    }
+}
+
+/// Stores a new company; 409 with `existing_id` when the name is taken.
+pub fn insert(conn: &mut Db, row: &CompanyRow) -> Result<(), ApiError> {
+    if find_by_key(conn, &row.name_key)?.is_some() {
+        return Err(duplicate(conn, &row.name_key));
+    }
+    match diesel::insert_into(companies::table).values(row).execute(conn) {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(ApiError::conflict("a company with this name already exists")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The company with this id, if any.
+pub fn find(conn: &mut Db, id: &str) -> Result<Option<CompanyRow>, ApiError> {
+    Ok(companies::table
+        .find(id)
+        .select(CompanyRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The company with this id, or 404.
+pub fn get(conn: &mut Db, id: &str) -> Result<CompanyRow, ApiError> {
+    find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no company with id {id}")))
+}
+
+/// The company with this folded name, if any.
+pub fn find_by_key(conn: &mut Db, key: &str) -> Result<Option<CompanyRow>, ApiError> {
+    Ok(companies::table
+        .filter(companies::name_key.eq(key))
+        .select(CompanyRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Writes `row` if the stored version is still `expected`.
+pub fn update(conn: &mut Db, row: &CompanyRow, expected: i32) -> Result<(), ApiError> {
+    if let Some(other) = find_by_key(conn, &row.name_key)? {
+        if other.id != row.id {
+            return Err(duplicate(conn, &row.name_key));
+        }
+    }
+    let n = diesel::update(companies::table.find(&row.id).filter(companies::version.eq(expected)))
+        .set(row)
+        .execute(conn)?;
+    if n == 0 {
+        return Err(ApiError::conflict(
+            "the company was changed at the same time; fetch it again and retry",
+        ));
+    }
+    Ok(())
+}
+
+/// One page of companies in creation order (`limit + 1` rows).
+pub fn list(conn: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> Result<Vec<CompanyRow>, ApiError> {
+    let mut query = companies::table.select(CompanyRow::as_select()).into_boxed();
+    if let Some(q) = &filter.q {
+        let pattern = contains_pattern(q);
+        query = query.filter(
+            companies::name_key
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(companies::name_en.assume_not_null()).like(pattern).escape('\\')),
+        );
+    }
+    if let Some(t) = filter.is_target {
+        query = query.filter(companies::is_target.eq(t));
+    }
+    if let Some(chain) = &filter.industry_chain {
+        query = query.filter(companies::industry_chain.eq(chain.clone()));
+    }
+    if let Some(country) = &filter.country {
+        query = query.filter(companies::country.eq(country.clone()));
+    }
+    if let Some((created, id)) = after {
+        query = query.filter(
+            companies::created_at
+                .gt(*created)
+                .or(companies::created_at.eq(*created).and(companies::id.gt(id.clone()))),
+        );
+    }
+    Ok(query
+        .order((companies::created_at, companies::id))
+        .limit(limit + 1)
+        .load(conn)?)
+}
+
+/// Finds a company by name or creates it (for registrations that name one).
+pub fn find_or_create(conn: &mut Db, name: &str, now: NaiveDateTime) -> Result<CompanyRow, ApiError> {
+    let key = super::model::name_key(name);
+    if let Some(existing) = find_by_key(conn, &key)? {
+        return Ok(existing);
+    }
+    let input = super::model::NewCompany {
+        name: Some(name.to_string()),
+        ..Default::default()
+    };
+    let row = super::model::new_company(input, uuid::Uuid::new_v4().to_string(), now)?;
+    insert(conn, &row)?;
+    Ok(row)
+}

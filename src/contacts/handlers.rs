@@ -1,0 +1,200 @@
+//! HTTP handlers for `/api/v1/contacts`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::model::{self, Contact, ContactPatch, ContactQuery, NewContact};
+use super::queries::{self, Filter, Key};
+use crate::app::AppState;
+use crate::http::auth::Caller;
+use crate::http::concurrency::{check_body_version, IfMatch};
+use crate::http::error::ApiError;
+use crate::http::json::Json;
+use crate::http::pagination::{self, Page};
+use crate::http::respond::{created, method_not_allowed, ok_versioned};
+use crate::registrations::handlers::page as registration_page;
+use crate::registrations::model::Registration;
+use crate::registrations::queries::{Filter as RegistrationFilter, Key as RegistrationKey};
+use crate::time;
+use crate::tokens::Role;
+use crate::validation::{uuid, Checks};
+
+/// Mounts the contact routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
+    cfg.service(
+        resource("/contacts")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        resource("/contacts/{id}")
+            .route(web::get().to(get))
+            .route(web::patch().to(update))
+            .route(web::delete().to(erase)),
+    )
+    .service(resource("/contacts/{id}/registrations").route(web::get().to(registrations)));
+}
+
+/// Create a contact; an email already known (ignoring case) is 409 with `existing_id`.
+#[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", request_body = NewContact,
+    responses((status = 201, description = "Created", body = Contact,
+        headers(("ETag" = String, description = "The version"), ("Location" = String, description = "The new contact")))),
+    security(("bearer" = [])))]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<NewContact>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Organiser)?;
+    let mut c = Checks::default();
+    let fields = model::validate(body.0, &mut c);
+    c.finish()?;
+    let fields = fields.ok_or_else(|| ApiError::invalid("body", "invalid contact"))?;
+    let row = model::new_row(fields, uuid::Uuid::new_v4().to_string(), time::now());
+    let row = state
+        .db
+        .write(move |c| {
+            queries::insert(c, &row)?;
+            Ok(row)
+        })
+        .await?;
+    Ok(created(
+        format!("/api/v1/contacts/{}", row.id),
+        row.version,
+        &Contact::from(row),
+    ))
+}
+
+/// List contacts, filtered by text (name or email) or company.
+#[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ContactQuery),
+    responses((status = 200, description = "One page of contacts", body = Page<Contact>)),
+    security(("bearer" = [])))]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ContactQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Viewer)?;
+    let q = query.into_inner();
+    let limit = pagination::limit(q.limit)?;
+    let after = q.cursor.as_deref().map(pagination::decode::<Key>).transpose()?;
+    let mut c = Checks::default();
+    let filter = Filter {
+        q: c.text("q", q.q, 200).map(|s| s.to_lowercase()),
+        company_id: q.company_id.and_then(|v| c.check(uuid("company_id", &v))),
+    };
+    c.finish()?;
+    let page = state
+        .db
+        .read(move |c| {
+            let rows = queries::list(c, &filter, after.as_ref(), limit)?;
+            Ok(pagination::page(
+                rows,
+                limit,
+                |r| (r.created_at, r.id.clone()),
+                Contact::from,
+            ))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Fetch one contact.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = String, Path, description = "Contact id")),
+    responses((status = 200, description = "The contact", body = Contact, headers(("ETag" = String, description = "The version")))),
+    security(("bearer" = [])))]
+pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Viewer)?;
+    let id = id.into_inner();
+    let row = state.db.read(move |c| queries::get(c, &id)).await?;
+    Ok(ok_versioned(row.version, &Contact::from(row)))
+}
+
+/// Change some fields of a contact.
+#[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "contacts", request_body = ContactPatch,
+    params(("id" = String, Path, description = "Contact id"), ("If-Match" = Option<String>, Header, description = "ETag of the version you edited")),
+    responses((status = 200, description = "The changed contact", body = Contact, headers(("ETag" = String, description = "The new version")))),
+    security(("bearer" = [])))]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<ContactPatch>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Organiser)?;
+    let (id, patch, if_match) = (id.into_inner(), body.0, IfMatch::from_request(&req));
+    let row = state
+        .db
+        .write(move |c| {
+            let current = queries::get(c, &id)?;
+            if_match.check(current.version)?;
+            check_body_version(patch.version, current.version)?;
+            let row = model::apply_patch(&current, patch, time::now())?;
+            queries::update(c, &row, current.version)?;
+            Ok(row)
+        })
+        .await?;
+    Ok(ok_versioned(row.version, &Contact::from(row)))
+}
+
+/// Erase a person (personal-information protection): name, email, phone and title are
+/// replaced by a marker; their registrations stay, anonymous, so event counts hold.
+#[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = String, Path, description = "Contact id")),
+    responses((status = 204, description = "Erased")),
+    security(("bearer" = [])))]
+pub async fn erase(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Organiser)?;
+    let id = id.into_inner();
+    state.db.write(move |c| queries::erase(c, &id, time::now())).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Pagination for a contact's registrations.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The contact's registrations across events and roadshows.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/registrations", tag = "contacts",
+    params(("id" = String, Path, description = "Contact id"), PageQuery),
+    responses((status = 200, description = "One page of registrations", body = Page<Registration>)),
+    security(("bearer" = [])))]
+pub async fn registrations(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Viewer)?;
+    let id = id.into_inner();
+    let q = query.into_inner();
+    let limit = pagination::limit(q.limit)?;
+    let after = q
+        .cursor
+        .as_deref()
+        .map(pagination::decode::<RegistrationKey>)
+        .transpose()?;
+    let page = state
+        .db
+        .read(move |c| {
+            queries::get(c, &id)?;
+            let filter = RegistrationFilter {
+                contact_id: Some(id),
+                ..Default::default()
+            };
+            registration_page(c, &filter, after.as_ref(), limit)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}

@@ -1,0 +1,163 @@
+//! Storage of contacts.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+
+use super::model::{self, ContactFields, ContactRow};
+use crate::db::schema::{contacts, registrations};
+use crate::db::search::{contains_pattern, lower};
+use crate::db::{is_unique_violation, Db};
+use crate::http::error::ApiError;
+
+/// The position after which a page starts: (created, id).
+pub type Key = (NaiveDateTime, String);
+
+/// Validated list filters.
+#[derive(Debug, Default)]
+pub struct Filter {
+    /// Lower-cased search text.
+    pub q: Option<String>,
+    pub company_id: Option<String>,
+}
+
+fn duplicate(existing: &ContactRow) -> ApiError {
+    let mut extra = Map::new();
+    extra.insert("existing_id".into(), Value::String(existing.id.clone()));
+    ApiError::Conflict {
+        detail: format!(
+            "a contact with email {} already exists (id {})",
+            existing.email, existing.id
+        ),
+        extra,
+    }
+}
+
+/// The contact with this id, if any.
+pub fn find(conn: &mut Db, id: &str) -> Result<Option<ContactRow>, ApiError> {
+    Ok(contacts::table
+        .find(id)
+        .select(ContactRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The contact with this id, or 404.
+pub fn get(conn: &mut Db, id: &str) -> Result<ContactRow, ApiError> {
+    find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no contact with id {id}")))
+}
+
+/// The contact with this email (any case), if any.
+pub fn find_by_email(conn: &mut Db, email: &str) -> Result<Option<ContactRow>, ApiError> {
+    Ok(contacts::table
+        .filter(contacts::email_key.eq(model::email_key(email)))
+        .select(ContactRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// 422 on `company_id` unless the company exists.
+pub fn check_company(conn: &mut Db, company_id: Option<&str>) -> Result<(), ApiError> {
+    match company_id {
+        Some(id) if crate::companies::queries::find(conn, id)?.is_none() => {
+            Err(ApiError::invalid("company_id", format!("no company with id {id}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Stores a new contact; 409 with `existing_id` when the email is taken.
+pub fn insert(conn: &mut Db, row: &ContactRow) -> Result<(), ApiError> {
+    if let Some(existing) = find_by_email(conn, &row.email)? {
+        return Err(duplicate(&existing));
+    }
+    check_company(conn, row.company_id.as_deref())?;
+    match diesel::insert_into(contacts::table).values(row).execute(conn) {
+        Err(e) if is_unique_violation(&e) => Err(ApiError::conflict("a contact with this email already exists")),
+        other => other.map(|_| ()).map_err(Into::into),
+    }
+}
+
+/// Writes `row` if the stored version is still `expected`.
+pub fn update(conn: &mut Db, row: &ContactRow, expected: i32) -> Result<(), ApiError> {
+    if let Some(other) = find_by_email(conn, &row.email)? {
+        if other.id != row.id {
+            return Err(duplicate(&other));
+        }
+    }
+    check_company(conn, row.company_id.as_deref())?;
+    let n = diesel::update(contacts::table.find(&row.id).filter(contacts::version.eq(expected)))
+        .set(row)
+        .execute(conn)?;
+    if n == 0 {
+        return Err(ApiError::conflict(
+            "the contact was changed at the same time; fetch it again and retry",
+        ));
+    }
+    Ok(())
+}
+
+/// The contact with this email, its empty fields filled from `fields`, or a new contact.
+pub fn find_or_create(conn: &mut Db, fields: &ContactFields, now: NaiveDateTime) -> Result<ContactRow, ApiError> {
+    match find_by_email(conn, &fields.email)? {
+        Some(existing) => match model::fill_empty(&existing, fields, now) {
+            Some(merged) => {
+                update(conn, &merged, existing.version)?;
+                Ok(merged)
+            }
+            None => Ok(existing),
+        },
+        None => {
+            let row = model::new_row(fields.clone(), uuid::Uuid::new_v4().to_string(), now);
+            insert(conn, &row)?;
+            Ok(row)
+        }
+    }
+}
+
+/// One page of contacts in creation order (`limit + 1` rows).
+pub fn list(conn: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> Result<Vec<ContactRow>, ApiError> {
+    let mut query = contacts::table.select(ContactRow::as_select()).into_boxed();
+    if let Some(q) = &filter.q {
+        let pattern = contains_pattern(q);
+        query = query.filter(
+            lower(contacts::name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(contacts::email_key.like(pattern).escape('\\')),
+        );
+    }
+    if let Some(company) = &filter.company_id {
+        query = query.filter(contacts::company_id.eq(company.clone()));
+    }
+    if let Some((created, id)) = after {
+        query = query.filter(
+            contacts::created_at
+                .gt(*created)
+                .or(contacts::created_at.eq(*created).and(contacts::id.gt(id.clone()))),
+        );
+    }
+    Ok(query
+        .order((contacts::created_at, contacts::id))
+        .limit(limit + 1)
+        .load(conn)?)
+}
+
+/// Erases a contact's personal data, and what their registrations hold of it.
+/// Registrations stay (anonymous), so event counts do not change.
+pub fn erase(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+    let current = get(conn, id)?;
+    if current.erased_at.is_some() {
+        return Ok(());
+    }
+    let erased = model::erase(&current, now);
+    diesel::update(contacts::table.find(id)).set(&erased).execute(conn)?;
+    diesel::update(registrations::table.filter(registrations::contact_id.eq(id)))
+        .set((
+            registrations::notes.eq(None::<String>),
+            registrations::manage_token_hash.eq(None::<String>),
+            registrations::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

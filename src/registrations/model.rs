@@ -1,0 +1,331 @@
+//! Registration types: the stored row, the API view and the request bodies.
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::contacts::model::Language;
+use crate::db::schema::{contacts, events, registrations};
+use crate::events::model::EventStatus;
+use crate::http::json::nullable;
+use crate::string_enum;
+use crate::time::in_zone;
+
+string_enum! {
+    /// Where a registration stands; check-in is recorded separately in `checked_in_at`.
+    pub enum RegistrationStatus {
+        Registered => "registered",
+        Waitlisted => "waitlisted",
+        Cancelled => "cancelled",
+    }
+}
+
+string_enum! {
+    /// The part a person plays at the event.
+    pub enum AttendeeRole {
+        Guest => "guest",
+        Speaker => "speaker",
+        Expert => "expert",
+        Host => "host",
+        Staff => "staff",
+    }
+}
+
+string_enum! {
+    /// How the registration came in.
+    pub enum Source {
+        Organiser => "organiser",
+        Public => "public",
+        Import => "import",
+    }
+}
+
+/// A registration as stored.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = registrations, treat_none_as_null = true)]
+pub struct RegistrationRow {
+    pub id: String,
+    pub event_id: String,
+    pub contact_id: String,
+    pub role: String,
+    pub notes: Option<String>,
+    pub status: String,
+    /// Ticket number on the event's waitlist: the waitlist is served in this order.
+    pub waitlist_seq: Option<i32>,
+    pub source: String,
+    pub manage_token_hash: Option<String>,
+    pub checked_in_at: Option<NaiveDateTime>,
+    pub cancelled_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i32,
+}
+
+impl RegistrationRow {
+    /// The registration's status.
+    pub fn status(&self) -> RegistrationStatus {
+        RegistrationStatus::from_stored(&self.status)
+    }
+}
+
+/// The few event fields a registration shows.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct EventBriefRow {
+    pub id: String,
+    pub title: String,
+    pub city: String,
+    pub timezone: String,
+    pub starts_at: NaiveDateTime,
+    pub status: String,
+}
+
+impl EventBriefRow {
+    /// The event's zone.
+    pub fn tz(&self) -> Tz {
+        self.timezone.parse().unwrap_or(Tz::UTC)
+    }
+}
+
+/// The few contact fields a registration shows.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = contacts)]
+pub struct ContactBriefRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    pub company_id: Option<String>,
+    pub language: String,
+}
+
+/// A registration with what it shows of its event, contact and company.
+#[derive(Debug, Clone)]
+pub struct RegistrationView {
+    pub row: RegistrationRow,
+    pub event: EventBriefRow,
+    pub contact: ContactBriefRow,
+    pub company_name: Option<String>,
+    pub waitlist_position: Option<i64>,
+}
+
+/// The event a registration is for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventBrief {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub title: String,
+    pub city: String,
+    pub timezone: String,
+    pub starts_at: DateTime<FixedOffset>,
+    pub status: EventStatus,
+}
+
+/// The person registered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactBrief {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    #[schema(format = Uuid)]
+    pub company_id: Option<String>,
+    pub company_name: Option<String>,
+    pub language: Language,
+}
+
+/// A registration as the API shows it; times in the event's zone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Registration {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub event_id: String,
+    #[schema(format = Uuid)]
+    pub contact_id: String,
+    pub role: AttendeeRole,
+    pub notes: Option<String>,
+    pub status: RegistrationStatus,
+    /// 1 for the next to get a seat; null unless waitlisted.
+    pub waitlist_position: Option<i64>,
+    pub source: Source,
+    pub checked_in_at: Option<DateTime<FixedOffset>>,
+    pub cancelled_at: Option<DateTime<FixedOffset>>,
+    /// When the registration was made.
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+    pub version: i32,
+    pub contact: ContactBrief,
+    pub event: EventBrief,
+}
+
+impl From<RegistrationView> for Registration {
+    fn from(v: RegistrationView) -> Self {
+        let tz = v.event.tz();
+        let show = |t: NaiveDateTime| in_zone(t, tz);
+        let row = v.row;
+        Registration {
+            role: AttendeeRole::from_stored(&row.role),
+            status: row.status(),
+            source: Source::from_stored(&row.source),
+            checked_in_at: row.checked_in_at.map(show),
+            cancelled_at: row.cancelled_at.map(show),
+            created_at: show(row.created_at),
+            updated_at: show(row.updated_at),
+            waitlist_position: v.waitlist_position,
+            id: row.id,
+            event_id: row.event_id,
+            contact_id: row.contact_id,
+            notes: row.notes,
+            version: row.version,
+            contact: ContactBrief {
+                language: Language::from_stored(&v.contact.language),
+                id: v.contact.id,
+                name: v.contact.name,
+                email: v.contact.email,
+                phone: v.contact.phone,
+                title: v.contact.title,
+                company_id: v.contact.company_id,
+                company_name: v.company_name,
+            },
+            event: EventBrief {
+                starts_at: show(v.event.starts_at),
+                status: EventStatus::from_stored(&v.event.status),
+                id: v.event.id,
+                title: v.event.title,
+                city: v.event.city,
+                timezone: v.event.timezone,
+            },
+        }
+    }
+}
+
+/// The body of `POST /api/v1/events/{id}/registrations`: a `contact_id`, or the person inline.
+#[derive(Debug, Default, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRegistration {
+    /// An existing contact; otherwise give `name` and `email`.
+    #[schema(format = Uuid)]
+    pub contact_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// Job title.
+    pub title: Option<String>,
+    #[schema(value_type = Option<Language>)]
+    pub language: Option<String>,
+    pub timezone: Option<String>,
+    /// Finds the company by name (ignoring case), or creates it.
+    pub company_name: Option<String>,
+    /// `guest` (default), `speaker`, `expert`, `host` or `staff`.
+    #[schema(value_type = Option<AttendeeRole>)]
+    pub role: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// The body of `POST /api/v1/public/events/{id}/registrations`.
+#[derive(Debug, Default, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicRegistrationRequest {
+    /// Required.
+    pub name: Option<String>,
+    /// Required.
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    #[schema(value_type = Option<Language>)]
+    pub language: Option<String>,
+    pub timezone: Option<String>,
+    pub company_name: Option<String>,
+}
+
+impl From<PublicRegistrationRequest> for NewRegistration {
+    fn from(p: PublicRegistrationRequest) -> Self {
+        NewRegistration {
+            name: p.name,
+            email: p.email,
+            phone: p.phone,
+            title: p.title,
+            language: p.language,
+            timezone: p.timezone,
+            company_name: p.company_name,
+            ..Default::default()
+        }
+    }
+}
+
+/// The body of `PATCH /api/v1/registrations/{id}`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationPatch {
+    #[schema(value_type = Option<AttendeeRole>)]
+    pub role: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub notes: Option<Option<String>>,
+    /// If given, must be the current version (409 otherwise).
+    pub version: Option<i32>,
+}
+
+/// Filters for `GET /api/v1/events/{id}/registrations`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RegistrationQuery {
+    #[param(value_type = Option<RegistrationStatus>)]
+    pub status: Option<String>,
+    #[param(value_type = Option<AttendeeRole>)]
+    pub role: Option<String>,
+    pub company_id: Option<String>,
+    /// Case-insensitive text in the person's name or email.
+    pub q: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// What the public link shows: the person's own registration and the event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicRegistration {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub status: RegistrationStatus,
+    pub waitlist_position: Option<i64>,
+    pub name: String,
+    pub email: String,
+    pub checked_in_at: Option<DateTime<FixedOffset>>,
+    pub cancelled_at: Option<DateTime<FixedOffset>>,
+    pub created_at: DateTime<FixedOffset>,
+    pub event: PublicEvent,
+}
+
+/// An event as the public sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicEvent {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub city: String,
+    pub venue: Option<String>,
+    pub address: Option<String>,
+    pub timezone: String,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: Option<DateTime<FixedOffset>>,
+    pub status: EventStatus,
+    pub cancel_reason: Option<String>,
+}
+
+/// The answer to a public registration: the manage token is shown only here.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicRegistrationCreated {
+    /// Keep it: it views, cancels and fetches the calendar of this registration.
+    pub manage_token: String,
+    pub registration: PublicRegistration,
+}

@@ -1,0 +1,202 @@
+//! Storage of registrations and the views that join their event, contact and company.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::model::{ContactBriefRow, EventBriefRow, RegistrationRow, RegistrationView};
+use crate::db::schema::{companies, contacts, events, registrations};
+use crate::db::search::{contains_pattern, lower};
+use crate::db::Db;
+use crate::http::error::ApiError;
+
+/// The position after which a page starts: (created, id).
+pub type Key = (NaiveDateTime, String);
+
+/// Which registrations a list shows.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub event_id: Option<String>,
+    pub contact_id: Option<String>,
+    pub status: Option<String>,
+    pub role: Option<String>,
+    pub company_id: Option<String>,
+    /// Lower-cased search text.
+    pub q: Option<String>,
+}
+
+/// Stores a new registration.
+pub fn insert(conn: &mut Db, row: &RegistrationRow) -> Result<(), ApiError> {
+    diesel::insert_into(registrations::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Saves a changed registration.
+pub fn save(conn: &mut Db, row: &RegistrationRow) -> Result<(), ApiError> {
+    diesel::update(registrations::table.find(&row.id))
+        .set(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The registration with this id, or 404.
+pub fn get(conn: &mut Db, id: &str) -> Result<RegistrationRow, ApiError> {
+    registrations::table
+        .find(id)
+        .select(RegistrationRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound(format!("no registration with id {id}")))
+}
+
+/// The registration behind a public manage token, or 404.
+pub fn by_manage_token(conn: &mut Db, token_hash: &str) -> Result<RegistrationRow, ApiError> {
+    registrations::table
+        .filter(registrations::manage_token_hash.eq(token_hash))
+        .select(RegistrationRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound("no registration for this link".into()))
+}
+
+/// The contact's registration for the event, if any.
+pub fn find_for(conn: &mut Db, event_id: &str, contact_id: &str) -> Result<Option<RegistrationRow>, ApiError> {
+    Ok(registrations::table
+        .filter(registrations::event_id.eq(event_id))
+        .filter(registrations::contact_id.eq(contact_id))
+        .select(RegistrationRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The first `n` waitlisted registrations of an event, longest-waiting first.
+pub fn waitlist_head(conn: &mut Db, event_id: &str, n: i64) -> Result<Vec<RegistrationRow>, ApiError> {
+    Ok(registrations::table
+        .filter(registrations::event_id.eq(event_id))
+        .filter(registrations::status.eq("waitlisted"))
+        .order((registrations::waitlist_seq, registrations::id))
+        .limit(n)
+        .select(RegistrationRow::as_select())
+        .load(conn)?)
+}
+
+/// Waitlist tickets of an event in order, to number positions.
+fn waitlist_tickets(conn: &mut Db, event_id: &str) -> Result<Vec<i32>, ApiError> {
+    let seqs: Vec<Option<i32>> = registrations::table
+        .filter(registrations::event_id.eq(event_id))
+        .filter(registrations::status.eq("waitlisted"))
+        .order(registrations::waitlist_seq)
+        .select(registrations::waitlist_seq)
+        .load(conn)?;
+    Ok(seqs.into_iter().flatten().collect())
+}
+
+/// A registration's place on its event's waitlist (1 = next), if waitlisted.
+pub fn position(conn: &mut Db, row: &RegistrationRow) -> Result<Option<i64>, ApiError> {
+    let Some(seq) = row.waitlist_seq.filter(|_| row.status == "waitlisted") else {
+        return Ok(None);
+    };
+    let ahead: i64 = registrations::table
+        .filter(registrations::event_id.eq(&row.event_id))
+        .filter(registrations::status.eq("waitlisted"))
+        .filter(registrations::waitlist_seq.le(seq))
+        .count()
+        .get_result(conn)?;
+    Ok(Some(ahead))
+}
+
+type ViewTuple = (RegistrationRow, EventBriefRow, ContactBriefRow, Option<String>);
+
+/// One page of registrations with their event, contact and company (`limit + 1` rows).
+pub fn views(
+    conn: &mut Db,
+    filter: &Filter,
+    after: Option<&Key>,
+    limit: i64,
+) -> Result<Vec<RegistrationView>, ApiError> {
+    let mut query = registrations::table
+        .inner_join(events::table)
+        .inner_join(contacts::table.left_join(companies::table))
+        .select((
+            RegistrationRow::as_select(),
+            EventBriefRow::as_select(),
+            ContactBriefRow::as_select(),
+            companies::name.nullable(),
+        ))
+        .into_boxed();
+    if let Some(e) = &filter.event_id {
+        query = query.filter(registrations::event_id.eq(e.clone()));
+    }
+    if let Some(c) = &filter.contact_id {
+        query = query.filter(registrations::contact_id.eq(c.clone()));
+    }
+    if let Some(s) = &filter.status {
+        query = query.filter(registrations::status.eq(s.clone()));
+    }
+    if let Some(r) = &filter.role {
+        query = query.filter(registrations::role.eq(r.clone()));
+    }
+    if let Some(c) = &filter.company_id {
+        query = query.filter(contacts::company_id.eq(c.clone()));
+    }
+    if let Some(q) = &filter.q {
+        let pattern = contains_pattern(q);
+        query = query.filter(
+            lower(contacts::name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(contacts::email_key.like(pattern).escape('\\')),
+        );
+    }
+    if let Some((created, id)) = after {
+        query = query.filter(
+            registrations::created_at.gt(*created).or(registrations::created_at
+                .eq(*created)
+                .and(registrations::id.gt(id.clone()))),
+        );
+    }
+    let rows: Vec<ViewTuple> = query
+        .order((registrations::created_at, registrations::id))
+        .limit(limit + 1)
+        .load(conn)?;
+    number_waitlist(conn, rows)
+}
+
+/// One registration with its event, contact and company, or 404.
+pub fn view(conn: &mut Db, id: &str) -> Result<RegistrationView, ApiError> {
+    let row = get(conn, id)?;
+    let filter = Filter {
+        event_id: Some(row.event_id),
+        contact_id: Some(row.contact_id),
+        ..Default::default()
+    };
+    views(conn, &filter, None, 1)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::NotFound(format!("no registration with id {id}")))
+}
+
+/// Adds waitlist positions: one ticket list per event on the page.
+fn number_waitlist(conn: &mut Db, rows: Vec<ViewTuple>) -> Result<Vec<RegistrationView>, ApiError> {
+    let mut tickets: std::collections::HashMap<String, Vec<i32>> = Default::default();
+    let mut out = Vec::with_capacity(rows.len());
+    for (row, event, contact, company_name) in rows {
+        let waitlist_position = match row.waitlist_seq.filter(|_| row.status == "waitlisted") {
+            Some(seq) => {
+                if !tickets.contains_key(&row.event_id) {
+                    tickets.insert(row.event_id.clone(), waitlist_tickets(conn, &row.event_id)?);
+                }
+                let list = &tickets[&row.event_id];
+                Some(list.partition_point(|t| *t < seq) as i64 + 1)
+            }
+            None => None,
+        };
+        out.push(RegistrationView {
+            row,
+            event,
+            contact,
+            company_name,
+            waitlist_position,
+        });
+    }
+    Ok(out)
+}

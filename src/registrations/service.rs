@@ -1,0 +1,201 @@
+//! Registration changes, each run inside one write transaction with the event's row
+//! locked, so seats, waitlist and counters stay consistent under concurrency.
+
+use chrono::NaiveDateTime;
+use serde_json::{Map, Value};
+
+use super::model::{RegistrationRow, RegistrationStatus, Source};
+use super::queries;
+use super::rules::{self, Person, RegisterInput};
+use crate::companies::queries as companies;
+use crate::contacts::model::ContactRow;
+use crate::contacts::queries as contacts;
+use crate::db::Db;
+use crate::events::queries as events;
+use crate::http::error::ApiError;
+
+/// Registers a person for an event: a seat while any remain, else the waitlist.
+/// `manage_token_hash` is set for self-service registrations.
+pub fn register(
+    c: &mut Db,
+    event_id: &str,
+    input: RegisterInput,
+    source: Source,
+    manage_token_hash: Option<String>,
+    now: NaiveDateTime,
+) -> Result<RegistrationRow, ApiError> {
+    events::lock(c, event_id)?;
+    let (event, counts) = events::get_full(c, event_id)?;
+    let status = rules::admit(&event, &counts, now)?;
+    let contact = resolve(c, input.person, now)?;
+    let existing = queries::find_for(c, event_id, &contact.id)?;
+    if let Some(existing) = &existing {
+        if existing.status() != RegistrationStatus::Cancelled {
+            let mut extra = Map::new();
+            extra.insert("existing_id".into(), Value::String(existing.id.clone()));
+            return Err(ApiError::Conflict {
+                detail: format!(
+                    "{} is already registered for this event (registration {}, {})",
+                    contact.name, existing.id, existing.status
+                ),
+                extra,
+            });
+        }
+    }
+    let waitlist_seq = match status {
+        RegistrationStatus::Waitlisted => {
+            events::add_counts(c, event_id, 0, 1, 0)?;
+            Some(events::next_waitlist_ticket(c, event_id)?)
+        }
+        _ => {
+            events::add_counts(c, event_id, 1, 0, 0)?;
+            None
+        }
+    };
+    let row = RegistrationRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        event_id: event_id.to_string(),
+        contact_id: contact.id,
+        role: input.role.as_str().into(),
+        notes: input.notes,
+        status: status.as_str().into(),
+        waitlist_seq,
+        source: source.as_str().into(),
+        manage_token_hash,
+        checked_in_at: None,
+        cancelled_at: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    match existing {
+        // Someone who cancelled registers again: the same registration comes back.
+        Some(old) => {
+            let row = RegistrationRow {
+                manage_token_hash: row.manage_token_hash.clone().or(old.manage_token_hash),
+                id: old.id,
+                created_at: old.created_at,
+                version: old.version + 1,
+                ..row
+            };
+            queries::save(c, &row)?;
+            Ok(row)
+        }
+        None => {
+            queries::insert(c, &row)?;
+            Ok(row)
+        }
+    }
+}
+
+/// The contact a registration is for: an existing one, or found/created by email.
+fn resolve(c: &mut Db, person: Person, now: NaiveDateTime) -> Result<ContactRow, ApiError> {
+    match person {
+        Person::Existing(id) => {
+            let contact = contacts::find(c, &id)?
+                .ok_or_else(|| ApiError::invalid("contact_id", format!("no contact with id {id}")))?;
+            if contact.erased_at.is_some() {
+                return Err(ApiError::invalid("contact_id", "this contact was erased"));
+            }
+            Ok(contact)
+        }
+        Person::Inline(mut fields, company_name) => {
+            if let Some(name) = company_name {
+                let company = companies::find_or_create(c, &name, now)?;
+                fields.company_id.get_or_insert(company.id);
+            }
+            contacts::find_or_create(c, &fields, now)
+        }
+    }
+}
+
+/// Cancels a registration; a freed seat goes to the longest-waiting person.
+/// Cancelling twice changes nothing.
+pub fn cancel(c: &mut Db, id: &str, now: NaiveDateTime) -> Result<RegistrationRow, ApiError> {
+    let event_id = queries::get(c, id)?.event_id;
+    events::lock(c, &event_id)?;
+    let current = queries::get(c, id)?;
+    let was = current.status();
+    if was == RegistrationStatus::Cancelled {
+        return Ok(current);
+    }
+    rules::check_can_cancel(&current)?;
+    let row = RegistrationRow {
+        status: RegistrationStatus::Cancelled.as_str().into(),
+        cancelled_at: Some(now),
+        updated_at: now,
+        version: current.version + 1,
+        ..current
+    };
+    queries::save(c, &row)?;
+    match was {
+        RegistrationStatus::Registered => {
+            events::add_counts(c, &event_id, -1, 0, 0)?;
+            fill_seats(c, &event_id)?;
+        }
+        _ => events::add_counts(c, &event_id, 0, -1, 0)?,
+    }
+    Ok(row)
+}
+
+/// Gives free seats to waitlisted registrations in the order they joined the waitlist
+/// (call with the event locked: after a cancellation or a capacity change).
+pub fn fill_seats(c: &mut Db, event_id: &str) -> Result<(), ApiError> {
+    let (event, counts) = events::get_full(c, event_id)?;
+    let n = rules::seats_to_fill(event.capacity, &counts);
+    if n == 0 {
+        return Ok(());
+    }
+    let now = crate::time::now();
+    let promoted = queries::waitlist_head(c, event_id, n as i64)?;
+    for reg in &promoted {
+        let row = RegistrationRow {
+            status: RegistrationStatus::Registered.as_str().into(),
+            updated_at: now,
+            version: reg.version + 1,
+            ..reg.clone()
+        };
+        queries::save(c, &row)?;
+    }
+    let k = promoted.len() as i32;
+    events::add_counts(c, event_id, k, -k, 0)
+}
+
+/// Records a check-in; a second check-in keeps the first time.
+pub fn check_in(c: &mut Db, id: &str, now: NaiveDateTime) -> Result<RegistrationRow, ApiError> {
+    let event_id = queries::get(c, id)?.event_id;
+    events::lock(c, &event_id)?;
+    let current = queries::get(c, id)?;
+    if current.checked_in_at.is_some() {
+        return Ok(current);
+    }
+    rules::check_can_check_in(&current)?;
+    let row = RegistrationRow {
+        checked_in_at: Some(now),
+        updated_at: now,
+        version: current.version + 1,
+        ..current
+    };
+    queries::save(c, &row)?;
+    events::add_counts(c, &event_id, 0, 0, 1)?;
+    Ok(row)
+}
+
+/// Undoes a check-in; undoing when not checked in changes nothing.
+pub fn undo_check_in(c: &mut Db, id: &str, now: NaiveDateTime) -> Result<RegistrationRow, ApiError> {
+    let event_id = queries::get(c, id)?.event_id;
+    events::lock(c, &event_id)?;
+    let current = queries::get(c, id)?;
+    if current.checked_in_at.is_none() {
+        return Ok(current);
+    }
+    let row = RegistrationRow {
+        checked_in_at: None,
+        updated_at: now,
+        version: current.version + 1,
+        ..current
+    };
+    queries::save(c, &row)?;
+    events::add_counts(c, &event_id, 0, 0, -1)?;
+    Ok(row)
+}
