@@ -21,6 +21,7 @@ use crate::http::error::ApiError;
 use crate::http::openapi::ApiDoc;
 use crate::http::{health, respond};
 use crate::public::rate_limit;
+use crate::tokens::cache::TokenCache;
 use crate::tokens::{self, Role};
 use crate::{companies, contacts, events, public, registrations, roadshows};
 
@@ -28,6 +29,8 @@ use crate::{companies, contacts, events, public, registrations, roadshows};
 pub struct AppState {
     pub db: Database,
     pub settings: Arc<Settings>,
+    /// Recently validated API tokens.
+    pub tokens: TokenCache,
 }
 
 /// A bound, not yet running, HTTP server.
@@ -47,9 +50,11 @@ impl Application {
         let limits = &settings.rate_limit;
         let public_limit = rate_limit::config(limits.public_per_minute, limits.trust_forwarded_for)
             .ok_or_else(|| std::io::Error::other("rate_limit.public_per_minute must be between 1 and 60000"))?;
+        let tokens = TokenCache::new(std::time::Duration::from_secs(settings.auth.token_cache_secs));
         let state = web::Data::new(AppState {
             db,
             settings: settings.clone(),
+            tokens,
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -42,6 +42,8 @@ pub struct DatabaseSettings {
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub bootstrap_token_file: PathBuf,
+    /// Seconds a replica trusts a token it validated before asking the database again.
+    pub token_cache_secs: u64,
 }
 
 /// `[rate_limit]`: limits on the public self-service routes.

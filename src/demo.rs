@@ -109,6 +109,7 @@ pub fn load(db: &Database) -> Result<String, ApiError> {
                 ends_at: Some(e.ends_at.into()),
                 capacity: Some(e.capacity),
                 status: Some("scheduled".into()),
+                public_registration: Some(true),
                 roadshow_id: Some(ROADSHOW_ID.into()),
                 tags: Some(e.tags.iter().map(|t| t.to_string()).collect()),
                 ..Default::default()

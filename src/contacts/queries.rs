@@ -71,6 +71,11 @@ pub fn insert(conn: &mut Db, row: &ContactRow) -> Result<(), ApiError> {
     if let Some(existing) = find_by_email(conn, &row.email)? {
         return Err(duplicate(&existing));
     }
+    insert_checked(conn, row)
+}
+
+/// Stores a contact whose email was just looked up (the unique index still guards it).
+fn insert_checked(conn: &mut Db, row: &ContactRow) -> Result<(), ApiError> {
     check_company(conn, row.company_id.as_deref())?;
     match diesel::insert_into(contacts::table).values(row).execute(conn) {
         Err(e) if is_unique_violation(&e) => Err(ApiError::conflict("a contact with this email already exists")),
@@ -109,7 +114,7 @@ pub fn find_or_create(conn: &mut Db, fields: &ContactFields, now: NaiveDateTime)
         },
         None => {
             let row = model::new_row(fields.clone(), uuid::Uuid::new_v4().to_string(), now);
-            insert(conn, &row)?;
+            insert_checked(conn, &row)?;
             Ok(row)
         }
     }

@@ -249,6 +249,22 @@ where
     }
 }
 
+/// Runs find-or-create work that can lose a race on a unique key to another replica.
+/// On PostgreSQL it runs in a savepoint and is retried once after a conflict (the row
+/// then exists and is found); SQLite writes are serialised, so there it simply runs.
+pub fn retry_race<T, F>(c: &mut Db, f: F) -> Result<T, ApiError>
+where
+    F: Fn(&mut Db) -> Result<T, ApiError>,
+{
+    if !matches!(c, Db::Pg(_)) {
+        return f(c);
+    }
+    match c.transaction(&f) {
+        Err(ApiError::Conflict { .. }) => c.transaction(&f),
+        other => other,
+    }
+}
+
 /// True when a diesel error is a unique-constraint violation.
 pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(

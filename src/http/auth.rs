@@ -46,8 +46,14 @@ impl FromRequest for Caller {
             let token = token.ok_or(ApiError::Unauthorized)?;
             let state = state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
             let digest = tokens::hash(&token);
-            let found = state.db.read(move |c| tokens::queries::find_active(c, &digest)).await?;
-            found.map(Caller).ok_or(ApiError::Unauthorized)
+            if let Some(info) = state.tokens.get(&digest) {
+                return Ok(Caller(info));
+            }
+            let key = digest.clone();
+            let found = state.db.read(move |c| tokens::queries::find_active(c, &key)).await?;
+            let info = found.ok_or(ApiError::Unauthorized)?;
+            state.tokens.put(digest, info.clone());
+            Ok(Caller(info))
         })
     }
 }

@@ -101,7 +101,7 @@ pub async fn register(
         .db
         .write(move |c| {
             public_event(c, &id)?;
-            let row =
+            let view =
                 service::register(c, &id, input, Source::Public, Some(hash), time::now()).map_err(|e| match e {
                     // Say that the email is registered, but not which registration it is.
                     ApiError::Conflict { extra, .. } if extra.contains_key("existing_id") => ApiError::conflict(
@@ -109,7 +109,7 @@ pub async fn register(
                     ),
                     other => other,
                 })?;
-            show_registration(c, row)
+            show_registration(c, view.row)
         })
         .await?;
     Ok(HttpResponse::Created().json(PublicRegistrationCreated {

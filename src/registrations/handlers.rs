@@ -75,17 +75,15 @@ pub async fn create(
     let scope = format!("{}:registrations:{event_id}", caller.0.id);
     let claim = Claim::from_request(&req, scope, &body.0)?;
     let input = rules::validate(json::from_value::<NewRegistration>(body.0)?)?;
-    let stored = state
+    let replay = claim.clone();
+    let result = state
         .db
         .write(move |c| {
-            // Lock first: a retry racing its original waits here, then finds it stored.
-            events::lock(c, &event_id)?;
             if let Some(stored) = claim.as_ref().map(|k| k.replay(c)).transpose()?.flatten() {
                 return Ok(stored);
             }
             let now = time::now();
-            let row = service::register(c, &event_id, input, Source::Organiser, None, now)?;
-            let view = load(c, &row.id)?;
+            let view = Registration::from(service::register(c, &event_id, input, Source::Organiser, None, now)?);
             let body = serde_json::to_string(&view).map_err(|e| ApiError::Internal(e.to_string()))?;
             let stored = Stored { status: 201, body };
             if let Some(claim) = &claim {
@@ -93,7 +91,16 @@ pub async fn create(
             }
             Ok(stored)
         })
-        .await?;
+        .await;
+    let stored = match (result, replay) {
+        // A retry that raced its original loses (duplicate, or the key's row): once the
+        // original has committed, answer with its response.
+        (Err(e), Some(claim)) => match state.db.read(move |c| claim.replay(c)).await? {
+            Some(stored) => stored,
+            None => return Err(e),
+        },
+        (result, _) => result?,
+    };
     let saved: serde_json::Value = serde_json::from_str(&stored.body).unwrap_or_default();
     let id = saved["id"].as_str().unwrap_or_default();
     let version = saved["version"].as_i64().unwrap_or(1) as i32;
@@ -231,11 +238,11 @@ pub async fn import(
             Err(e) => Err(e),
         };
         report.push(match result {
-            Ok(reg) => ImportRowReport {
+            Ok(view) => ImportRowReport {
                 row: row.row,
                 outcome: ImportOutcome::Created,
-                status: Some(reg.status()),
-                registration_id: Some(reg.id),
+                status: Some(view.row.status()),
+                registration_id: Some(view.row.id),
                 reason: None,
             },
             Err(ApiError::Conflict { detail, extra }) if extra.contains_key("existing_id") => ImportRowReport {

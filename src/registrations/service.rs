@@ -4,18 +4,19 @@
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
-use super::model::{RegistrationRow, RegistrationStatus, Source};
+use super::model::{ContactBriefRow, EventBriefRow, RegistrationRow, RegistrationStatus, RegistrationView, Source};
 use super::queries;
 use super::rules::{self, Person, RegisterInput};
 use crate::companies::queries as companies;
 use crate::contacts::model::ContactRow;
 use crate::contacts::queries as contacts;
-use crate::db::Db;
+use crate::db::{retry_race, Db};
 use crate::events::queries as events;
 use crate::http::error::ApiError;
 
 /// Registers a person for an event: a seat while any remain, else the waitlist.
-/// `manage_token_hash` is set for self-service registrations.
+/// `manage_token_hash` is set for self-service registrations. The answer is built from
+/// what the transaction already holds, without reading the registration back.
 pub fn register(
     c: &mut Db,
     event_id: &str,
@@ -23,11 +24,14 @@ pub fn register(
     source: Source,
     manage_token_hash: Option<String>,
     now: NaiveDateTime,
-) -> Result<RegistrationRow, ApiError> {
+) -> Result<RegistrationView, ApiError> {
+    // Check the event before creating anyone, and find or create the person before
+    // taking the event's lock, so the lock covers only the seat itself.
+    rules::check_open(&events::get(c, event_id)?, now)?;
+    let (contact, company_name) = resolve(c, input.person, now)?;
     events::lock(c, event_id)?;
     let (event, counts) = events::get_full(c, event_id)?;
     let status = rules::admit(&event, &counts, now)?;
-    let contact = resolve(c, input.person, now)?;
     let existing = queries::find_for(c, event_id, &contact.id)?;
     if let Some(existing) = &existing {
         if existing.status() != RegistrationStatus::Cancelled {
@@ -42,6 +46,8 @@ pub fn register(
             });
         }
     }
+    // Everyone waiting holds an earlier ticket, so the newcomer is last in line.
+    let waitlist_position = (status == RegistrationStatus::Waitlisted).then_some(counts.waitlisted_count as i64 + 1);
     let waitlist_seq = match status {
         RegistrationStatus::Waitlisted => {
             events::add_counts(c, event_id, 0, 1, 0)?;
@@ -55,7 +61,7 @@ pub fn register(
     let row = RegistrationRow {
         id: uuid::Uuid::new_v4().to_string(),
         event_id: event_id.to_string(),
-        contact_id: contact.id,
+        contact_id: contact.id.clone(),
         role: input.role.as_str().into(),
         notes: input.notes,
         status: status.as_str().into(),
@@ -68,7 +74,7 @@ pub fn register(
         updated_at: now,
         version: 1,
     };
-    match existing {
+    let row = match existing {
         // Someone who cancelled registers again: the same registration comes back.
         Some(old) => {
             let row = RegistrationRow {
@@ -79,34 +85,66 @@ pub fn register(
                 ..row
             };
             queries::save(c, &row)?;
-            Ok(row)
+            row
         }
         None => {
             queries::insert(c, &row)?;
-            Ok(row)
+            row
         }
-    }
+    };
+    Ok(RegistrationView {
+        row,
+        event: EventBriefRow {
+            id: event.id,
+            title: event.title,
+            city: event.city,
+            timezone: event.timezone,
+            starts_at: event.starts_at,
+            status: event.status,
+        },
+        contact: ContactBriefRow {
+            id: contact.id,
+            name: contact.name,
+            email: contact.email,
+            phone: contact.phone,
+            title: contact.title,
+            company_id: contact.company_id,
+            language: contact.language,
+        },
+        company_name,
+        waitlist_position,
+    })
 }
 
-/// The contact a registration is for: an existing one, or found/created by email.
-fn resolve(c: &mut Db, person: Person, now: NaiveDateTime) -> Result<ContactRow, ApiError> {
-    match person {
+/// The contact a registration is for (an existing one, or found/created by email) and
+/// the name of their company.
+fn resolve(c: &mut Db, person: Person, now: NaiveDateTime) -> Result<(ContactRow, Option<String>), ApiError> {
+    let (contact, named) = match person {
         Person::Existing(id) => {
             let contact = contacts::find(c, &id)?
                 .ok_or_else(|| ApiError::invalid("contact_id", format!("no contact with id {id}")))?;
             if contact.erased_at.is_some() {
                 return Err(ApiError::invalid("contact_id", "this contact was erased"));
             }
-            Ok(contact)
+            (contact, None)
         }
         Person::Inline(mut fields, company_name) => {
-            if let Some(name) = company_name {
-                let company = companies::find_or_create(c, &name, now)?;
-                fields.company_id.get_or_insert(company.id);
+            let company = match company_name {
+                Some(name) => Some(retry_race(c, |c| companies::find_or_create(c, &name, now))?),
+                None => None,
+            };
+            if let Some(company) = &company {
+                fields.company_id.get_or_insert(company.id.clone());
             }
-            contacts::find_or_create(c, &fields, now)
+            (retry_race(c, |c| contacts::find_or_create(c, &fields, now))?, company)
         }
-    }
+    };
+    let company_name = match (&contact.company_id, named) {
+        (None, _) => None,
+        (Some(id), Some(company)) if *id == company.id => Some(company.name),
+        (Some(id), _) => companies::find(c, id)?.map(|company| company.name),
+    };
+    Ok((contact, company_name))
 }
 
 /// Cancels a registration; a freed seat goes to the longest-waiting person.

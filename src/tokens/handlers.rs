@@ -72,6 +72,8 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Admin)?;
     let id = id.into_inner();
+    let revoked = id.clone();
     state.db.write(move |c| queries::revoke(c, &id)).await?;
+    state.tokens.forget(&revoked);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,5 +1,6 @@
 //! API tokens: roles, generation and hashing. Tokens are stored only as SHA-256 hashes.
 
+pub mod cache;
 pub mod handlers;
 pub mod queries;
 

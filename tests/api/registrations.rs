@@ -227,6 +227,15 @@ async fn idempotency_keys_replay_the_first_response() {
     assert!(other.text.contains("different request body"), "{}", other.text);
     // Without the key a retry is a duplicate.
     app.register(&ev, person(7)).await.assert_problem(409);
+
+    // Retries racing each other with one key still register once.
+    let key = [("idempotency-key", "burst-key")];
+    let sends = (0..6).map(|_| app.send(Method::POST, &url, Some(&app.organiser), Some(person(9)), &key));
+    let answers = join_all(sends).await;
+    for a in &answers {
+        assert_eq!((a.status, &a.body["id"]), (201, &answers[0].body["id"]), "{}", a.text);
+    }
+    assert_eq!(app.counts(&ev).await.0, 2);
 }
 
 #[tokio::test]
