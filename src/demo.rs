@@ -114,8 +114,8 @@ pub fn load(db: &Database) -> Result<String, ApiError> {
                 tags: Some(e.tags.iter().map(|t| t.to_string()).collect()),
                 ..Default::default()
             };
-            let (row, tags) = rules::new_event(input, e.id.into(), crate::time::now())?;
-            event_queries::insert(c, &row, &tags)?;
+            let row = rules::new_event(input, e.id.into(), crate::time::now())?;
+            event_queries::insert(c, &row)?;
             created += 1;
         }
         Ok(if created == 0 {

@@ -52,6 +52,7 @@ diesel::table! {
         waitlisted_count -> Integer,
         checked_in_count -> Integer,
         waitlist_seq -> Integer,
+        tags -> Text,
     }
 }
 

@@ -61,21 +61,21 @@ pub async fn create(
     body: Json<NewEvent>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let (row, tags) = rules::new_event(body.0, Uuid::new_v4().to_string(), time::now())?;
-    let (row, tags) = state
+    let row = rules::new_event(body.0, Uuid::new_v4().to_string(), time::now())?;
+    let row = state
         .db
         .write(move |c| {
             if let Some(r) = &row.roadshow_id {
                 roadshows::queries::ensure_exists(c, r)?;
             }
-            queries::insert(c, &row, &tags)?;
-            Ok((row, tags))
+            queries::insert(c, &row)?;
+            Ok(row)
         })
         .await?;
     Ok(created(
         location(&row.id),
         row.version,
-        &Event::from_row(row, EventCounts::default(), tags),
+        &Event::from_row(row, EventCounts::default()),
     ))
 }
 
@@ -97,24 +97,18 @@ pub async fn list(
 /// One page of events as the API shows them.
 pub fn page(c: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> Result<Page<Event>, ApiError> {
     let rows = queries::list(c, filter, after, limit)?;
-    let ids: Vec<&str> = rows.iter().map(|(r, _)| r.id.as_str()).collect();
-    let mut tags = queries::tags_for(c, &ids)?;
     Ok(pagination::page(
         rows,
         limit,
         |(r, _)| (r.starts_at, r.id.clone()),
-        |(r, counts)| {
-            let t = tags.remove(&r.id).unwrap_or_default();
-            Event::from_row(r, counts, t)
-        },
+        |(r, counts)| Event::from_row(r, counts),
     ))
 }
 
 /// One event as the API shows it.
 pub fn load(c: &mut Db, id: &str) -> Result<Event, ApiError> {
     let (row, counts) = queries::get_full(c, id)?;
-    let tags = queries::tags_of(c, id)?;
-    Ok(Event::from_row(row, counts, tags))
+    Ok(Event::from_row(row, counts))
 }
 
 /// Fetch one event.
@@ -149,7 +143,7 @@ pub async fn update(
             let (current, counts) = queries::get_full(c, &id)?;
             if_match.check(current.version)?;
             check_body_version(patch.version, current.version)?;
-            let (row, new_tags) = rules::apply_patch(&current, patch, time::now())?;
+            let row = rules::apply_patch(&current, patch, time::now())?;
             if row.roadshow_id != current.roadshow_id {
                 if let Some(r) = &row.roadshow_id {
                     roadshows::queries::ensure_exists(c, r)?;
@@ -157,8 +151,8 @@ pub async fn update(
             }
             rules::check_capacity(row.capacity, &counts)?;
             queries::update(c, &row, current.version)?;
-            if let Some(tags) = new_tags {
-                queries::replace_tags(c, &id, &tags)?;
+            if row.tags != current.tags {
+                queries::index_tags(c, &row)?;
             }
             if row.capacity != current.capacity {
                 // More seats: the waitlist moves up in order.

@@ -62,6 +62,8 @@ pub struct EventRow {
     pub updated_at: NaiveDateTime,
     pub version: i32,
     pub public_registration: bool,
+    /// The tags in order, as a JSON array (`event_tags` indexes them for filtering).
+    pub tags: String,
 }
 
 /// An event's live registration counters, kept apart from [`EventRow`] so that saving
@@ -85,6 +87,11 @@ impl EventRow {
     /// The event's status.
     pub fn status(&self) -> EventStatus {
         EventStatus::from_stored(&self.status)
+    }
+
+    /// The event's tags in order.
+    pub fn tag_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.tags).unwrap_or_default()
     }
 }
 
@@ -128,8 +135,9 @@ pub struct Event {
 }
 
 impl Event {
-    /// The API view of a stored event, its counters and its tags.
-    pub fn from_row(row: EventRow, counts: EventCounts, tags: Vec<String>) -> Self {
+    /// The API view of a stored event and its counters.
+    pub fn from_row(row: EventRow, counts: EventCounts) -> Self {
+        let tags = row.tag_list();
         let tz = row.tz();
         let show = |t: NaiveDateTime| in_zone(t, tz);
         Event {

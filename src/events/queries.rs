@@ -1,7 +1,5 @@
 //! Storage of events and their tags.
 
-use std::collections::HashMap;
-
 use chrono::{Days, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -31,9 +29,9 @@ pub struct Filter {
 pub type Key = (NaiveDateTime, String);
 
 /// Stores a new event with its tags.
-pub fn insert(conn: &mut Db, row: &EventRow, tags: &[String]) -> Result<(), ApiError> {
+pub fn insert(conn: &mut Db, row: &EventRow) -> Result<(), ApiError> {
     diesel::insert_into(events::table).values(row).execute(conn)?;
-    replace_tags(conn, &row.id, tags)
+    index_tags(conn, row)
 }
 
 /// The event with this id, if any.
@@ -85,12 +83,82 @@ pub fn add_counts(conn: &mut Db, id: &str, registered: i32, waitlisted: i32, che
     Ok(())
 }
 
-/// Hands out the next waitlist ticket (call with the event locked).
-pub fn next_waitlist_ticket(conn: &mut Db, id: &str) -> Result<i32, ApiError> {
-    diesel::update(events::table.find(id))
-        .set(events::waitlist_seq.eq(events::waitlist_seq + 1))
-        .execute(conn)?;
-    Ok(events::table.find(id).select(events::waitlist_seq).first(conn)?)
+/// The event fields a registration shows, as returned when a place is taken.
+pub type Brief = (String, String, String, String, NaiveDateTime, String);
+
+/// Where a new registration goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Place {
+    /// A seat was free and is now taken.
+    Seat,
+    /// The event is full: this ticket and position on the waitlist.
+    Waitlist { ticket: i32, position: i64 },
+}
+
+/// Takes a seat, or else a waitlist ticket, for a registration, each with one
+/// conditional `UPDATE` of the event's counters: atomic on both backends (PostgreSQL
+/// re-checks the condition under the row lock), and O(1) however many registered.
+/// `None` when the event is missing or not open for registration at `now`.
+pub fn take_place(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<Option<(Place, Brief)>, ApiError> {
+    let brief = (
+        events::id,
+        events::title,
+        events::city,
+        events::timezone,
+        events::starts_at,
+        events::status,
+    );
+    // Two rounds: a seat freed between the two statements sends us back for it.
+    for _ in 0..2 {
+        let open = events::status.eq("scheduled").and(
+            events::registration_closes_at
+                .is_null()
+                .or(events::registration_closes_at.gt(now)),
+        );
+        let seat: Option<Brief> = diesel::update(events::table.find(id))
+            .filter(open)
+            .filter(
+                events::capacity
+                    .is_null()
+                    .or(events::registered_count.nullable().lt(events::capacity)),
+            )
+            .set(events::registered_count.eq(events::registered_count + 1))
+            .returning(brief)
+            .get_result(conn)
+            .optional()?;
+        if let Some(b) = seat {
+            return Ok(Some((Place::Seat, b)));
+        }
+        let open = events::status.eq("scheduled").and(
+            events::registration_closes_at
+                .is_null()
+                .or(events::registration_closes_at.gt(now)),
+        );
+        let waiting: Option<(Brief, i32, i32)> = diesel::update(events::table.find(id))
+            .filter(open)
+            .filter(events::registered_count.nullable().ge(events::capacity))
+            .set((
+                events::waitlisted_count.eq(events::waitlisted_count + 1),
+                events::waitlist_seq.eq(events::waitlist_seq + 1),
+            ))
+            .returning((brief, events::waitlist_seq, events::waitlisted_count))
+            .get_result(conn)
+            .optional()?;
+        if let Some((b, ticket, waiting)) = waiting {
+            // Everyone waiting holds an earlier ticket: the newcomer is last in line.
+            return Ok(Some((
+                Place::Waitlist {
+                    ticket,
+                    position: waiting as i64,
+                },
+                b,
+            )));
+        }
+        if find(conn, id)?.is_none_or(|e| e.status != "scheduled") {
+            break;
+        }
+    }
+    Ok(None)
 }
 
 /// Writes `row` if the stored version is still `expected`; 409 if someone got there first.
@@ -113,8 +181,9 @@ pub fn delete(conn: &mut Db, id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Replaces an event's tags, keeping their order.
-pub fn replace_tags(conn: &mut Db, id: &str, tags: &[String]) -> Result<(), ApiError> {
+/// Rewrites the tag index of an event from its tag list.
+pub fn index_tags(conn: &mut Db, row: &EventRow) -> Result<(), ApiError> {
+    let (id, tags) = (row.id.as_str(), row.tag_list());
     diesel::delete(event_tags::table.filter(event_tags::event_id.eq(id))).execute(conn)?;
     // One statement per tag: the multi-backend connection cannot batch inserts.
     for (i, tag) in tags.iter().enumerate() {
@@ -127,28 +196,6 @@ pub fn replace_tags(conn: &mut Db, id: &str, tags: &[String]) -> Result<(), ApiE
             .execute(conn)?;
     }
     Ok(())
-}
-
-/// Tags of several events in one query, keyed by event id.
-pub fn tags_for(conn: &mut Db, ids: &[&str]) -> Result<HashMap<String, Vec<String>>, ApiError> {
-    let mut out: HashMap<String, Vec<String>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    let rows: Vec<(String, String)> = event_tags::table
-        .filter(event_tags::event_id.eq_any(ids))
-        .order((event_tags::event_id, event_tags::position))
-        .select((event_tags::event_id, event_tags::tag))
-        .load(conn)?;
-    for (id, tag) in rows {
-        out.entry(id).or_default().push(tag);
-    }
-    Ok(out)
-}
-
-/// The tags of one event.
-pub fn tags_of(conn: &mut Db, id: &str) -> Result<Vec<String>, ApiError> {
-    Ok(tags_for(conn, &[id])?.remove(id).unwrap_or_default())
 }
 
 /// One page of events matching `filter`, in (start, id) order, after `after`.

@@ -17,7 +17,7 @@ const TAGS_MAX: usize = 20;
 const TAG_MAX: usize = 50;
 
 /// Validates a new event and builds its row and tags.
-pub fn new_event(input: NewEvent, id: String, now: NaiveDateTime) -> Result<(EventRow, Vec<String>), ApiError> {
+pub fn new_event(input: NewEvent, id: String, now: NaiveDateTime) -> Result<EventRow, ApiError> {
     let mut c = Checks::default();
     let title = c.required("title", input.title, TITLE_MAX);
     let city = c.required("city", input.city, SHORT_MAX);
@@ -95,17 +95,14 @@ pub fn new_event(input: NewEvent, id: String, now: NaiveDateTime) -> Result<(Eve
         updated_at: now,
         version: 1,
         public_registration: input.public_registration.unwrap_or(false),
+        tags: serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into()),
     };
     check_times(&row)?;
-    Ok((row, tags))
+    Ok(row)
 }
 
-/// Applies a patch to an event; returns the new row and, if given, the new tags.
-pub fn apply_patch(
-    current: &EventRow,
-    patch: EventPatch,
-    now: NaiveDateTime,
-) -> Result<(EventRow, Option<Vec<String>>), ApiError> {
+/// Applies a patch to an event.
+pub fn apply_patch(current: &EventRow, patch: EventPatch, now: NaiveDateTime) -> Result<EventRow, ApiError> {
     let mut c = Checks::default();
     let mut row = current.clone();
     let old_tz = current.tz();
@@ -142,7 +139,9 @@ pub fn apply_patch(
     if let Some(r) = patch.roadshow_id {
         row.roadshow_id = r.and_then(|r| c.check(uuid("roadshow_id", &r)));
     }
-    let tags = patch.tags.map(|t| tags(&mut c, t));
+    if let Some(t) = patch.tags {
+        row.tags = serde_json::to_string(&tags(&mut c, t)).unwrap_or_else(|_| "[]".into());
+    }
     if let Some(p) = patch.public_registration {
         row.public_registration = p;
     }
@@ -191,7 +190,7 @@ pub fn apply_patch(
     }
     check_times(&row)?;
     touch(current, &mut row, now);
-    Ok((row, tags))
+    Ok(row)
 }
 
 /// Cancels an event (draft or scheduled) with an optional reason.
@@ -346,7 +345,7 @@ mod tests {
     }
 
     fn make(tz: &str, starts: &str) -> EventRow {
-        new_event(input(tz, starts), "e1".into(), now()).unwrap().0
+        new_event(input(tz, starts), "e1".into(), now()).unwrap()
     }
 
     fn fields(e: ApiError) -> Vec<String> {
@@ -425,7 +424,7 @@ mod tests {
             timezone: Some("Asia/Tokyo".into()),
             ..Default::default()
         };
-        let (new, _) = apply_patch(&row, patch, now()).unwrap();
+        let new = apply_patch(&row, patch, now()).unwrap();
         assert_eq!(
             in_zone(new.starts_at, new.tz()).to_rfc3339(),
             "2024-03-04T14:00:00+09:00"
@@ -447,7 +446,7 @@ mod tests {
     #[test]
     fn sequence_only_rises_for_calendar_changes() {
         let row = make("Asia/Shanghai", "2024-03-04T14:00:00");
-        let (new, _) = apply_patch(
+        let new = apply_patch(
             &row,
             EventPatch {
                 title: Some("新标题".into()),
@@ -457,7 +456,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(new.sequence, 0);
-        let (new, _) = apply_patch(
+        let new = apply_patch(
             &row,
             EventPatch {
                 venue: Some(Some("香格里拉".into())),
@@ -484,6 +483,6 @@ mod tests {
     fn tags_are_trimmed_and_deduplicated() {
         let mut i = input("Asia/Shanghai", "2024-03-04T14:00:00");
         i.tags = Some(vec![" 新材料 ".into(), "新材料".into(), "PA66".into()]);
-        assert_eq!(new_event(i, "x".into(), now()).unwrap().1, ["新材料", "PA66"]);
+        assert_eq!(new_event(i, "x".into(), now()).unwrap().tag_list(), ["新材料", "PA66"]);
     }
 }

@@ -11,7 +11,7 @@ use crate::companies::queries as companies;
 use crate::contacts::model::ContactRow;
 use crate::contacts::queries as contacts;
 use crate::db::{retry_race, Db};
-use crate::events::queries as events;
+use crate::events::queries::{self as events, Place};
 use crate::http::error::ApiError;
 
 /// Registers a person for an event: a seat while any remain, else the waitlist.
@@ -25,13 +25,8 @@ pub fn register(
     manage_token_hash: Option<String>,
     now: NaiveDateTime,
 ) -> Result<RegistrationView, ApiError> {
-    // Check the event before creating anyone, and find or create the person before
-    // taking the event's lock, so the lock covers only the seat itself.
-    rules::check_open(&events::get(c, event_id)?, now)?;
+    // Any error below rolls the whole transaction back, the new contact included.
     let (contact, company_name) = resolve(c, input.person, now)?;
-    events::lock(c, event_id)?;
-    let (event, counts) = events::get_full(c, event_id)?;
-    let status = rules::admit(&event, &counts, now)?;
     let existing = queries::find_for(c, event_id, &contact.id)?;
     if let Some(existing) = &existing {
         if existing.status() != RegistrationStatus::Cancelled {
@@ -46,17 +41,15 @@ pub fn register(
             });
         }
     }
-    // Everyone waiting holds an earlier ticket, so the newcomer is last in line.
-    let waitlist_position = (status == RegistrationStatus::Waitlisted).then_some(counts.waitlisted_count as i64 + 1);
-    let waitlist_seq = match status {
-        RegistrationStatus::Waitlisted => {
-            events::add_counts(c, event_id, 0, 1, 0)?;
-            Some(events::next_waitlist_ticket(c, event_id)?)
-        }
-        _ => {
-            events::add_counts(c, event_id, 1, 0, 0)?;
-            None
-        }
+    let Some((place, (id, title, city, timezone, starts_at, event_status))) = events::take_place(c, event_id, now)?
+    else {
+        // Not open: say why (404 for no event, 409 naming the state or the closing time).
+        rules::check_open(&events::get(c, event_id)?, now)?;
+        return Err(ApiError::conflict("registration is not open right now; try again"));
+    };
+    let (status, waitlist_seq, waitlist_position) = match place {
+        Place::Seat => (RegistrationStatus::Registered, None, None),
+        Place::Waitlist { ticket, position } => (RegistrationStatus::Waitlisted, Some(ticket), Some(position)),
     };
     let row = RegistrationRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -95,12 +88,12 @@ pub fn register(
     Ok(RegistrationView {
         row,
         event: EventBriefRow {
-            id: event.id,
-            title: event.title,
-            city: event.city,
-            timezone: event.timezone,
-            starts_at: event.starts_at,
-            status: event.status,
+            id,
+            title,
+            city,
+            timezone,
+            starts_at,
+            status: event_status,
         },
         contact: ContactBriefRow {
             id: contact.id,

@@ -185,7 +185,7 @@ mod tests {
             starts_at: Some(starts.into()),
             ..Default::default()
         };
-        new_event(input, id.into(), crate::time::now()).unwrap().0
+        new_event(input, id.into(), crate::time::now()).unwrap()
     }
 
     #[test]
