@@ -102,20 +102,25 @@ pub fn update(conn: &mut Db, row: &ContactRow, expected: i32) -> Result<(), ApiE
     Ok(())
 }
 
-/// The contact with this email, its empty fields filled from `fields`, or a new contact.
-pub fn find_or_create(conn: &mut Db, fields: &ContactFields, now: NaiveDateTime) -> Result<ContactRow, ApiError> {
+/// The contact with this email, its empty fields filled from `fields`, or a new contact;
+/// true when the contact is new.
+pub fn find_or_create(
+    conn: &mut Db,
+    fields: &ContactFields,
+    now: NaiveDateTime,
+) -> Result<(ContactRow, bool), ApiError> {
     match find_by_email(conn, &fields.email)? {
         Some(existing) => match model::fill_empty(&existing, fields, now) {
             Some(merged) => {
                 update(conn, &merged, existing.version)?;
-                Ok(merged)
+                Ok((merged, false))
             }
-            None => Ok(existing),
+            None => Ok((existing, false)),
         },
         None => {
             let row = model::new_row(fields.clone(), uuid::Uuid::new_v4().to_string(), now);
             insert_checked(conn, &row)?;
-            Ok(row)
+            Ok((row, true))
         }
     }
 }

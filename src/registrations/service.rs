@@ -26,8 +26,13 @@ pub fn register(
     now: NaiveDateTime,
 ) -> Result<RegistrationView, ApiError> {
     // Any error below rolls the whole transaction back, the new contact included.
-    let (contact, company_name) = resolve(c, input.person, now)?;
-    let existing = queries::find_for(c, event_id, &contact.id)?;
+    let (contact, company_name, new_contact) = resolve(c, input.person, now)?;
+    // A contact made just now has no registrations to find.
+    let existing = if new_contact {
+        None
+    } else {
+        queries::find_for(c, event_id, &contact.id)?
+    };
     if let Some(existing) = &existing {
         if existing.status() != RegistrationStatus::Cancelled {
             let mut extra = Map::new();
@@ -109,17 +114,17 @@ pub fn register(
     })
 }
 
-/// The contact a registration is for (an existing one, or found/created by email) and
-/// the name of their company.
-fn resolve(c: &mut Db, person: Person, now: NaiveDateTime) -> Result<(ContactRow, Option<String>), ApiError> {
-    let (contact, named) = match person {
+/// The contact a registration is for (an existing one, or found/created by email), the
+/// name of their company, and whether the contact is new.
+fn resolve(c: &mut Db, person: Person, now: NaiveDateTime) -> Result<(ContactRow, Option<String>, bool), ApiError> {
+    let ((contact, new), named) = match person {
         Person::Existing(id) => {
             let contact = contacts::find(c, &id)?
                 .ok_or_else(|| ApiError::invalid("contact_id", format!("no contact with id {id}")))?;
             if contact.erased_at.is_some() {
                 return Err(ApiError::invalid("contact_id", "this contact was erased"));
             }
-            (contact, None)
+            ((contact, false), None)
         }
         Person::Inline(mut fields, company_name) => {
             let company = match company_name {
@@ -137,7 +142,7 @@ fn resolve(c: &mut Db, person: Person, now: NaiveDateTime) -> Result<(ContactRow
         (Some(id), Some(company)) if *id == company.id => Some(company.name),
         (Some(id), _) => companies::find(c, id)?.map(|company| company.name),
     };
-    Ok((contact, company_name))
+    Ok((contact, company_name, new))
 }
 
 /// Cancels a registration; a freed seat goes to the longest-waiting person.
