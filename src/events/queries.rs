@@ -83,9 +83,6 @@ pub fn add_counts(conn: &mut Db, id: &str, registered: i32, waitlisted: i32, che
     Ok(())
 }
 
-/// The event fields a registration shows, as returned when a place is taken.
-pub type Brief = (String, String, String, String, NaiveDateTime, String);
-
 /// Where a new registration goes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Place {
@@ -99,15 +96,7 @@ pub enum Place {
 /// conditional `UPDATE` of the event's counters: atomic on both backends (PostgreSQL
 /// re-checks the condition under the row lock), and O(1) however many registered.
 /// `None` when the event is missing or not open for registration at `now`.
-pub fn take_place(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<Option<(Place, Brief)>, ApiError> {
-    let brief = (
-        events::id,
-        events::title,
-        events::city,
-        events::timezone,
-        events::starts_at,
-        events::status,
-    );
+pub fn take_place(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<Option<Place>, ApiError> {
     // Two rounds: a seat freed between the two statements sends us back for it.
     for _ in 0..2 {
         let open = events::status.eq("scheduled").and(
@@ -115,7 +104,7 @@ pub fn take_place(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<Option<
                 .is_null()
                 .or(events::registration_closes_at.gt(now)),
         );
-        let seat: Option<Brief> = diesel::update(events::table.find(id))
+        let seated = diesel::update(events::table.find(id))
             .filter(open)
             .filter(
                 events::capacity
@@ -123,36 +112,33 @@ pub fn take_place(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<Option<
                     .or(events::registered_count.nullable().lt(events::capacity)),
             )
             .set(events::registered_count.eq(events::registered_count + 1))
-            .returning(brief)
-            .get_result(conn)
-            .optional()?;
-        if let Some(b) = seat {
-            return Ok(Some((Place::Seat, b)));
+            .execute(conn)?;
+        if seated == 1 {
+            return Ok(Some(Place::Seat));
         }
         let open = events::status.eq("scheduled").and(
             events::registration_closes_at
                 .is_null()
                 .or(events::registration_closes_at.gt(now)),
         );
-        let waiting: Option<(Brief, i32, i32)> = diesel::update(events::table.find(id))
+        let waited = diesel::update(events::table.find(id))
             .filter(open)
             .filter(events::registered_count.nullable().ge(events::capacity))
             .set((
                 events::waitlisted_count.eq(events::waitlisted_count + 1),
                 events::waitlist_seq.eq(events::waitlist_seq + 1),
             ))
-            .returning((brief, events::waitlist_seq, events::waitlisted_count))
-            .get_result(conn)
-            .optional()?;
-        if let Some((b, ticket, waiting)) = waiting {
+            .execute(conn)?;
+        if waited == 1 {
+            let (ticket, waiting): (i32, i32) = events::table
+                .find(id)
+                .select((events::waitlist_seq, events::waitlisted_count))
+                .first(conn)?;
             // Everyone waiting holds an earlier ticket: the newcomer is last in line.
-            return Ok(Some((
-                Place::Waitlist {
-                    ticket,
-                    position: waiting as i64,
-                },
-                b,
-            )));
+            return Ok(Some(Place::Waitlist {
+                ticket,
+                position: waiting as i64,
+            }));
         }
         if find(conn, id)?.is_none_or(|e| e.status != "scheduled") {
             break;

@@ -97,21 +97,22 @@ pub async fn register(
     let input = rules::validate(body.0.into())?;
     let token = tokens::generate();
     let hash = tokens::hash(&token);
-    let registration = state
-        .db
-        .write(move |c| {
-            public_event(c, &id)?;
-            let view =
-                service::register(c, &id, input, Source::Public, Some(hash), time::now()).map_err(|e| match e {
-                    // Say that the email is registered, but not which registration it is.
-                    ApiError::Conflict { extra, .. } if extra.contains_key("existing_id") => ApiError::conflict(
-                        "this email is already registered for this event; use the link from your registration",
-                    ),
-                    other => other,
-                })?;
-            show_registration(c, view.row)
-        })
-        .await?;
+    let registration =
+        state
+            .db
+            .write(move |c| {
+                let event = public_event(c, &id)?;
+                let view = service::register(c, (&event).into(), input, Source::Public, Some(hash), time::now())
+                    .map_err(|e| match e {
+                        // Say that the email is registered, but not which registration it is.
+                        ApiError::Conflict { extra, .. } if extra.contains_key("existing_id") => ApiError::conflict(
+                            "this email is already registered for this event; use the link from your registration",
+                        ),
+                        other => other,
+                    })?;
+                show_registration(c, view.row)
+            })
+            .await?;
     Ok(HttpResponse::Created().json(PublicRegistrationCreated {
         manage_token: token,
         registration,

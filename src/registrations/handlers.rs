@@ -5,7 +5,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::csv::{self as sheet, ImportOutcome, ImportReport, ImportRowReport};
 use super::model::{
-    AttendeeRole, NewRegistration, Registration, RegistrationPatch, RegistrationQuery, RegistrationStatus, Source,
+    AttendeeRole, EventBriefRow, NewRegistration, Registration, RegistrationPatch, RegistrationQuery,
+    RegistrationStatus, RegistrationView, Source,
 };
 use super::queries::{self, Filter, Key};
 use super::{rules, service};
@@ -80,31 +81,57 @@ pub async fn create(
         .db
         .write(move |c| {
             if let Some(stored) = claim.as_ref().map(|k| k.replay(c)).transpose()?.flatten() {
-                return Ok(stored);
+                return Ok(Answer::Stored(stored));
             }
             let now = time::now();
-            let view = Registration::from(service::register(c, &event_id, input, Source::Organiser, None, now)?);
-            let body = serde_json::to_string(&view).map_err(|e| ApiError::Internal(e.to_string()))?;
-            let stored = Stored { status: 201, body };
-            if let Some(claim) = &claim {
-                claim.store(c, &stored, now)?;
+            // Read in the same trip to the database: a second hop to the blocking pool
+            // costs more than this cached query.
+            let event = queries::event_brief(c, &event_id)?;
+            let view = service::register(c, event, input, Source::Organiser, None, now)?;
+            match &claim {
+                Some(claim) => {
+                    let stored = Stored {
+                        status: 201,
+                        body: to_json(&Registration::from(view))?,
+                    };
+                    claim.store(c, &stored, now)?;
+                    Ok(Answer::Stored(stored))
+                }
+                // Without a key the answer is rendered after the commit, off the writer.
+                None => Ok(Answer::Fresh(Box::new(view))),
             }
-            Ok(stored)
         })
         .await;
     let stored = match (result, replay) {
+        (Ok(Answer::Fresh(view)), _) => Stored {
+            status: 201,
+            body: to_json(&Registration::from(*view))?,
+        },
+        (Ok(Answer::Stored(stored)), _) => stored,
         // A retry that raced its original loses (duplicate, or the key's row): once the
         // original has committed, answer with its response.
         (Err(e), Some(claim)) => match state.db.read(move |c| claim.replay(c)).await? {
             Some(stored) => stored,
             None => return Err(e),
         },
-        (result, _) => result?,
+        (Err(e), None) => return Err(e),
     };
     let saved: serde_json::Value = serde_json::from_str(&stored.body).unwrap_or_default();
     let id = saved["id"].as_str().unwrap_or_default();
     let version = saved["version"].as_i64().unwrap_or(1) as i32;
     Ok(stored.respond(&[("location", location(id)), ("etag", etag(version))]))
+}
+
+/// What the registration transaction hands back.
+enum Answer {
+    /// A response stored under an idempotency key (new or replayed).
+    Stored(Stored),
+    /// A new registration, to be rendered after the commit.
+    Fresh(Box<RegistrationView>),
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ApiError> {
+    serde_json::to_string(value).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Validated list filters for an event's registrations.
@@ -219,20 +246,23 @@ pub async fn import(
     }
     let rows = sheet::parse(&body)?;
     let event_id = event_id.into_inner();
-    let id = event_id.clone();
-    state
+    let event = state
         .db
-        .read(move |c| rules::check_open(&events::get(c, &id)?, time::now()))
+        .read(move |c| {
+            let event = events::get(c, &event_id)?;
+            rules::check_open(&event, time::now())?;
+            Ok(EventBriefRow::from(&event))
+        })
         .await?;
     let mut report = ImportReport::default();
     for row in rows {
         let input = row.request.map_err(ApiError::BadRequest).and_then(rules::validate);
         let result = match input {
             Ok(input) => {
-                let event_id = event_id.clone();
+                let event = event.clone();
                 state
                     .db
-                    .write(move |c| service::register(c, &event_id, input, Source::Import, None, time::now()))
+                    .write(move |c| service::register(c, event, input, Source::Import, None, time::now()))
                     .await
             }
             Err(e) => Err(e),

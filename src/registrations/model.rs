@@ -82,6 +82,19 @@ pub struct EventBriefRow {
     pub status: String,
 }
 
+impl From<&crate::events::model::EventRow> for EventBriefRow {
+    fn from(e: &crate::events::model::EventRow) -> Self {
+        EventBriefRow {
+            id: e.id.clone(),
+            title: e.title.clone(),
+            city: e.city.clone(),
+            timezone: e.timezone.clone(),
+            starts_at: e.starts_at,
+            status: e.status.clone(),
+        }
+    }
+}
+
 impl EventBriefRow {
     /// The event's zone.
     pub fn tz(&self) -> Tz {

@@ -38,6 +38,16 @@ pub fn save(conn: &mut Db, row: &RegistrationRow) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// What a registration shows of its event, or 404.
+pub fn event_brief(conn: &mut Db, event_id: &str) -> Result<EventBriefRow, ApiError> {
+    events::table
+        .find(event_id)
+        .select(EventBriefRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound(format!("no event with id {event_id}")))
+}
+
 /// The registration with this id, or 404.
 pub fn get(conn: &mut Db, id: &str) -> Result<RegistrationRow, ApiError> {
     registrations::table

@@ -16,15 +16,18 @@ use crate::http::error::ApiError;
 
 /// Registers a person for an event: a seat while any remain, else the waitlist.
 /// `manage_token_hash` is set for self-service registrations. The answer is built from
-/// what the transaction already holds, without reading the registration back.
+/// what the caller and the transaction already hold, without reading anything back;
+/// `event` may be read before the transaction (it only labels the answer).
 pub fn register(
     c: &mut Db,
-    event_id: &str,
+    event: EventBriefRow,
     input: RegisterInput,
     source: Source,
     manage_token_hash: Option<String>,
     now: NaiveDateTime,
 ) -> Result<RegistrationView, ApiError> {
+    let event_id = event.id.clone();
+    let event_id = event_id.as_str();
     // Any error below rolls the whole transaction back, the new contact included.
     let (contact, company_name, new_contact) = resolve(c, input.person, now)?;
     // A contact made just now has no registrations to find.
@@ -46,8 +49,7 @@ pub fn register(
             });
         }
     }
-    let Some((place, (id, title, city, timezone, starts_at, event_status))) = events::take_place(c, event_id, now)?
-    else {
+    let Some(place) = events::take_place(c, event_id, now)? else {
         // Not open: say why (404 for no event, 409 naming the state or the closing time).
         rules::check_open(&events::get(c, event_id)?, now)?;
         return Err(ApiError::conflict("registration is not open right now; try again"));
@@ -92,14 +94,7 @@ pub fn register(
     };
     Ok(RegistrationView {
         row,
-        event: EventBriefRow {
-            id,
-            title,
-            city,
-            timezone,
-            starts_at,
-            status: event_status,
-        },
+        event,
         contact: ContactBriefRow {
             id: contact.id,
             name: contact.name,
