@@ -69,8 +69,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
     let q = query.into_inner();
-    let limit = pagination::limit(q.limit)?;
-    let after = q.cursor.as_deref().map(pagination::decode::<Key>).transpose()?;
+    let (after, limit) = pagination::window::<Key>(q.limit, q.cursor.as_deref())?;
     let mut c = Checks::default();
     let filter = Filter {
         q: c.text("q", q.q, 200).map(|s| model::name_key(&s)),

@@ -76,8 +76,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
     let q = query.into_inner();
-    let limit = pagination::limit(q.limit)?;
-    let after = q.cursor.as_deref().map(pagination::decode::<Key>).transpose()?;
+    let (after, limit) = pagination::window::<Key>(q.limit, q.cursor.as_deref())?;
     let mut c = Checks::default();
     let filter = Filter {
         q: c.text("q", q.q, 200).map(|s| s.to_lowercase()),
@@ -179,12 +178,7 @@ pub async fn registrations(
     caller.require(Role::Viewer)?;
     let id = id.into_inner();
     let q = query.into_inner();
-    let limit = pagination::limit(q.limit)?;
-    let after = q
-        .cursor
-        .as_deref()
-        .map(pagination::decode::<RegistrationKey>)
-        .transpose()?;
+    let (after, limit) = pagination::window::<RegistrationKey>(q.limit, q.cursor.as_deref())?;
     let page = state
         .db
         .read(move |c| {

@@ -301,8 +301,7 @@ fn tags(c: &mut Checks, input: Vec<String>) -> Vec<String> {
 
 /// Validates list query parameters into a filter, a page position and a limit.
 pub fn list_filter(q: EventQuery) -> Result<(Filter, Option<Key>, i64), ApiError> {
-    let limit = pagination::limit(q.limit)?;
-    let after = q.cursor.as_deref().map(pagination::decode::<Key>).transpose()?;
+    let (after, limit) = pagination::window::<Key>(q.limit, q.cursor.as_deref())?;
     let mut c = Checks::default();
     let filter = Filter {
         from: q.from.and_then(|v| c.check(parse_bound("from", &v))),

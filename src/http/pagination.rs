@@ -33,6 +33,14 @@ pub fn limit(requested: Option<i64>) -> Result<i64, ApiError> {
     }
 }
 
+/// Reads `limit` and `cursor` together: the page size and where the page starts.
+pub fn window<K: DeserializeOwned>(
+    limit_param: Option<i64>,
+    cursor: Option<&str>,
+) -> Result<(Option<K>, i64), ApiError> {
+    Ok((cursor.map(decode::<K>).transpose()?, limit(limit_param)?))
+}
+
 /// Turns a position in a list into an opaque cursor.
 pub fn encode<K: Serialize>(key: &K) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).unwrap_or_default())

@@ -136,8 +136,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ApiError> {
 
 /// Validated list filters for an event's registrations.
 fn filter(event_id: String, q: RegistrationQuery) -> Result<(Filter, Option<Key>, i64), ApiError> {
-    let limit = pagination::limit(q.limit)?;
-    let after = q.cursor.as_deref().map(pagination::decode::<Key>).transpose()?;
+    let (after, limit) = pagination::window::<Key>(q.limit, q.cursor.as_deref())?;
     let mut c = Checks::default();
     let filter = Filter {
         event_id: Some(event_id),

@@ -107,8 +107,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
     let query = query.into_inner();
-    let limit = pagination::limit(query.limit)?;
-    let after = query.cursor.as_deref().map(pagination::decode::<Key>).transpose()?;
+    let (after, limit) = pagination::window::<Key>(query.limit, query.cursor.as_deref())?;
     let page = state
         .db
         .read(move |c| {
