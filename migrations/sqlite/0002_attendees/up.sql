@@ -60,11 +60,11 @@ CREATE TABLE registrations (
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
     version INTEGER NOT NULL,
-    UNIQUE (event_id, contact_id)
+    -- Contact first: the same index finds a person's registrations.
+    UNIQUE (contact_id, event_id)
 );
 CREATE INDEX registrations_event ON registrations (event_id, created_at, id);
 CREATE INDEX registrations_waitlist ON registrations (event_id, status, waitlist_seq);
-CREATE INDEX registrations_contact ON registrations (contact_id);
 
 CREATE TABLE idempotency_keys (
     scope TEXT NOT NULL,
