@@ -1,8 +1,10 @@
 //! Storage: one connection type over SQLite and PostgreSQL, its pools, and migrations.
 //!
-//! Every write goes through [`Database::write`]: on SQLite that is a pool of one
-//! connection and an immediate transaction, so writers queue in the pool instead of
-//! failing with "database is locked"; on PostgreSQL it is the shared pool.
+//! Every write goes through [`Database::write`]. On PostgreSQL it runs in its own
+//! transaction on the shared pool. On SQLite, which takes one writer at a time, writes
+//! queue for one writer thread that runs whatever has queued up in one immediate
+//! transaction (group commit), each write in its own savepoint, and answers each only
+//! after the commit: one BEGIN/COMMIT and no pool hand-over per write.
 
 pub mod schema;
 pub mod search;
@@ -121,6 +123,98 @@ pub struct Database {
     read: DbPool,
     write: DbPool,
     backend: Backend,
+    /// SQLite's writer thread (none on PostgreSQL).
+    writer: Option<std::sync::mpsc::Sender<Box<dyn BatchJob>>>,
+}
+
+/// The most writes one SQLite transaction takes: enough to amortise the commit,
+/// few enough that no write waits long for the others in its batch.
+const BATCH_MAX: usize = 32;
+
+/// One queued write, type-erased for the writer thread.
+trait BatchJob: Send {
+    /// Runs the write; false when it failed (its savepoint is then rolled back).
+    fn run(&mut self, c: &mut Db) -> bool;
+    /// Answers the caller once the batch's fate is known.
+    fn finish(self: Box<Self>, committed: bool);
+}
+
+struct Job<T, F> {
+    work: Option<F>,
+    result: Option<Result<T, ApiError>>,
+    reply: futures_channel::oneshot::Sender<Result<T, ApiError>>,
+}
+
+impl<T, F> BatchJob for Job<T, F>
+where
+    F: FnOnce(&mut Db) -> Result<T, ApiError> + Send,
+    T: Send,
+{
+    fn run(&mut self, c: &mut Db) -> bool {
+        let Some(work) = self.work.take() else { return false };
+        let result = catch_unwind(AssertUnwindSafe(|| work(c)))
+            .unwrap_or_else(|_| Err(ApiError::Internal("a database write panicked".into())));
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, committed: bool) {
+        let answer = match self.result {
+            Some(Ok(value)) if committed => Ok(value),
+            Some(Err(e)) => Err(e),
+            _ => Err(ApiError::Internal("the write could not be committed".into())),
+        };
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// Starts SQLite's writer thread on its own connection; it ends when the last
+/// [`Database`] clone is dropped.
+fn spawn_writer(manager: &Manager) -> Result<std::sync::mpsc::Sender<Box<dyn BatchJob>>, DbError> {
+    let mut conn = manager.connect()?;
+    let (tx, rx) = std::sync::mpsc::channel::<Box<dyn BatchJob>>();
+    std::thread::Builder::new()
+        .name("sqlite-writer".into())
+        .spawn(move || {
+            while let Ok(first) = rx.recv() {
+                let mut batch = vec![first];
+                while batch.len() < BATCH_MAX {
+                    match rx.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                run_batch(&mut conn, batch);
+            }
+        })
+        .map_err(|e| DbError::Migration(format!("cannot start the SQLite writer thread: {e}")))?;
+    Ok(tx)
+}
+
+/// Runs queued writes in one transaction, each in a savepoint so a failing write
+/// leaves the others intact; answers all after the commit.
+fn run_batch(conn: &mut Db, mut batch: Vec<Box<dyn BatchJob>>) {
+    if conn.batch_execute("BEGIN IMMEDIATE").is_err() {
+        batch.into_iter().for_each(|job| job.finish(false));
+        return;
+    }
+    for job in batch.iter_mut() {
+        if conn.batch_execute("SAVEPOINT job").is_err() {
+            continue;
+        }
+        let undo = if job.run(conn) {
+            "RELEASE job"
+        } else {
+            "ROLLBACK TO job; RELEASE job"
+        };
+        let _ = conn.batch_execute(undo);
+    }
+    let committed = conn.batch_execute("COMMIT").is_ok();
+    if !committed {
+        let _ = conn.batch_execute("ROLLBACK");
+    }
+    batch.into_iter().for_each(|job| job.finish(committed));
 }
 
 impl Database {
@@ -149,11 +243,16 @@ impl Database {
                 .build(manager.clone())
         };
         let read = build(pool_size)?;
-        let write = match backend {
-            Backend::Sqlite => build(1)?,
-            Backend::Postgres => read.clone(),
+        let (write, writer) = match backend {
+            Backend::Sqlite => (build(1)?, Some(spawn_writer(&manager)?)),
+            Backend::Postgres => (read.clone(), None),
         };
-        Ok(Database { read, write, backend })
+        Ok(Database {
+            read,
+            write,
+            backend,
+            writer,
+        })
     }
 
     /// Which engine this database runs on.
@@ -194,14 +293,28 @@ impl Database {
         .await?
     }
 
-    /// Runs `f` in one write transaction on the blocking pool.
+    /// Runs `f` as one atomic write: its own transaction on PostgreSQL, a savepoint in
+    /// the writer thread's next transaction on SQLite. Answers after the commit.
     pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut Db) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let db = self.clone();
-        web::block(move || db.write_blocking(f)).await?
+        let Some(writer) = &self.writer else {
+            let db = self.clone();
+            return web::block(move || db.write_blocking(f)).await?;
+        };
+        let (reply, answer) = futures_channel::oneshot::channel();
+        writer
+            .send(Box::new(Job {
+                work: Some(f),
+                result: None,
+                reply,
+            }))
+            .map_err(|_| ApiError::Unavailable)?;
+        answer
+            .await
+            .map_err(|_| ApiError::Internal("the SQLite writer stopped".into()))?
     }
 
     /// Runs `f` in one write transaction on the calling thread (for the CLI and workers).
@@ -279,6 +392,36 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failing_write_leaves_the_rest_of_its_batch_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(&dir.path().join("t.db").display().to_string(), 2).unwrap();
+        db.migrate().unwrap();
+        let insert = |name: &'static str| {
+            move |c: &mut Db| -> Result<(), ApiError> {
+                crate::tokens::queries::create(c, name, crate::tokens::Role::Viewer).map(|_| ())
+            }
+        };
+        let fail = |c: &mut Db| -> Result<(), ApiError> {
+            crate::tokens::queries::create(c, "doomed", crate::tokens::Role::Viewer)?;
+            Err(ApiError::conflict("changed my mind"))
+        };
+        let results = actix_web::rt::System::new().block_on(async {
+            futures_util::future::join3(db.write(insert("a")), db.write(fail), db.write(insert("b"))).await
+        });
+        assert!(results.0.is_ok() && results.1.is_err() && results.2.is_ok());
+        let names: Vec<String> = {
+            let mut c = db.connection().unwrap();
+            crate::tokens::queries::list(&mut c)
+                .unwrap()
+                .into_iter()
+                .map(|t| t.name)
+                .collect()
+        };
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(!names.contains(&"doomed".to_string()));
+    }
 
     #[test]
     fn backend_follows_the_url_scheme() {
