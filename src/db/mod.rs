@@ -199,18 +199,25 @@ fn run_batch(conn: &mut Db, mut batch: Vec<Box<dyn BatchJob>>) {
         batch.into_iter().for_each(|job| job.finish(false));
         return;
     }
+    // If SQLite itself abandons the transaction (I/O error, full disk), the savepoint
+    // statements fail: stop there and report every write of the batch as not committed.
+    let mut intact = true;
     for job in batch.iter_mut() {
-        if conn.batch_execute("SAVEPOINT job").is_err() {
-            continue;
+        intact = conn.batch_execute("SAVEPOINT job").is_ok();
+        if !intact {
+            break;
         }
-        let undo = if job.run(conn) {
+        let end = if job.run(conn) {
             "RELEASE job"
         } else {
             "ROLLBACK TO job; RELEASE job"
         };
-        let _ = conn.batch_execute(undo);
+        intact = conn.batch_execute(end).is_ok();
+        if !intact {
+            break;
+        }
     }
-    let committed = conn.batch_execute("COMMIT").is_ok();
+    let committed = intact && conn.batch_execute("COMMIT").is_ok();
     if !committed {
         let _ = conn.batch_execute("ROLLBACK");
     }
