@@ -262,11 +262,6 @@ impl Database {
         })
     }
 
-    /// Which engine this database runs on.
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     /// Applies pending migrations; safe to run from several processes at once.
     pub fn migrate(&self) -> Result<(), DbError> {
         let mut conn = self.write.get()?;

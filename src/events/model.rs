@@ -74,8 +74,6 @@ pub struct EventCounts {
     pub registered_count: i32,
     pub waitlisted_count: i32,
     pub checked_in_count: i32,
-    /// The last waitlist ticket handed out.
-    pub waitlist_seq: i32,
 }
 
 impl EventRow {

@@ -97,15 +97,18 @@ pub enum Place {
 /// re-checks the condition under the row lock), and O(1) however many registered.
 /// `None` when the event is missing or not open for registration at `now`.
 pub fn take_place(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<Option<Place>, ApiError> {
-    // Two rounds: a seat freed between the two statements sends us back for it.
-    for _ in 0..2 {
-        let open = events::status.eq("scheduled").and(
+    // Scheduled and not yet closed: rebuilt per statement (diesel expressions are moved).
+    let open = || {
+        events::status.eq("scheduled").and(
             events::registration_closes_at
                 .is_null()
                 .or(events::registration_closes_at.gt(now)),
-        );
+        )
+    };
+    // Two rounds: a seat freed between the two statements sends us back for it.
+    for _ in 0..2 {
         let seated = diesel::update(events::table.find(id))
-            .filter(open)
+            .filter(open())
             .filter(
                 events::capacity
                     .is_null()
@@ -116,13 +119,8 @@ pub fn take_place(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<Option<
         if seated == 1 {
             return Ok(Some(Place::Seat));
         }
-        let open = events::status.eq("scheduled").and(
-            events::registration_closes_at
-                .is_null()
-                .or(events::registration_closes_at.gt(now)),
-        );
         let waited = diesel::update(events::table.find(id))
-            .filter(open)
+            .filter(open())
             .filter(events::registered_count.nullable().ge(events::capacity))
             .set((
                 events::waitlisted_count.eq(events::waitlisted_count + 1),

@@ -68,6 +68,12 @@ impl RegistrationRow {
     pub fn status(&self) -> RegistrationStatus {
         RegistrationStatus::from_stored(&self.status)
     }
+
+    /// Its waitlist ticket, while it is on the waitlist.
+    pub fn waiting_ticket(&self) -> Option<i32> {
+        self.waitlist_seq
+            .filter(|_| self.status() == RegistrationStatus::Waitlisted)
+    }
 }
 
 /// The few event fields a registration shows.

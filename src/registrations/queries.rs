@@ -102,7 +102,7 @@ fn waitlist_tickets(conn: &mut Db, event_id: &str) -> Result<Vec<i32>, ApiError>
 
 /// A registration's place on its event's waitlist (1 = next), if waitlisted.
 pub fn position(conn: &mut Db, row: &RegistrationRow) -> Result<Option<i64>, ApiError> {
-    let Some(seq) = row.waitlist_seq.filter(|_| row.status == "waitlisted") else {
+    let Some(seq) = row.waiting_ticket() else {
         return Ok(None);
     };
     let ahead: i64 = registrations::table
@@ -190,7 +190,7 @@ fn number_waitlist(conn: &mut Db, rows: Vec<ViewTuple>) -> Result<Vec<Registrati
     let mut tickets: std::collections::HashMap<String, Vec<i32>> = Default::default();
     let mut out = Vec::with_capacity(rows.len());
     for (row, event, contact, company_name) in rows {
-        let waitlist_position = match row.waitlist_seq.filter(|_| row.status == "waitlisted") {
+        let waitlist_position = match row.waiting_ticket() {
             Some(seq) => {
                 if !tickets.contains_key(&row.event_id) {
                     tickets.insert(row.event_id.clone(), waitlist_tickets(conn, &row.event_id)?);
