@@ -90,7 +90,7 @@ pub async fn list(
             ))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(page))
+    page.respond()
 }
 
 /// Fetch one company.

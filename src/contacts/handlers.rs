@@ -95,7 +95,7 @@ pub async fn list(
             ))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(page))
+    page.respond()
 }
 
 /// Fetch one contact.
@@ -190,5 +190,5 @@ pub async fn registrations(
             registration_page(c, &filter, after.as_ref(), limit)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(page))
+    page.respond()
 }

@@ -91,7 +91,7 @@ pub async fn list(
     caller.require(Role::Viewer)?;
     let (filter, after, limit) = rules::list_filter(query.into_inner())?;
     let page = state.db.read(move |c| page(c, &filter, after.as_ref(), limit)).await?;
-    Ok(HttpResponse::Ok().json(page))
+    page.respond()
 }
 
 /// One page of events as the API shows them.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::events;
+use crate::db::stored_time::{MaybeStoredTime, StoredTime};
 use crate::http::json::nullable;
 use crate::string_enum;
 use crate::time::in_zone;
@@ -35,7 +36,7 @@ string_enum! {
 
 /// An event as stored: times in UTC, text enums.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = events, treat_none_as_null = true)]
+#[diesel(table_name = events, treat_none_as_null = true, check_for_backend(crate::db::MultiBackend))]
 pub struct EventRow {
     pub id: String,
     pub title: String,
@@ -47,18 +48,24 @@ pub struct EventRow {
     pub venue: Option<String>,
     pub address: Option<String>,
     pub timezone: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub starts_at: NaiveDateTime,
     /// Wall-clock start in the event's zone, kept for date filters.
+    #[diesel(deserialize_as = StoredTime)]
     pub starts_local: NaiveDateTime,
+    #[diesel(deserialize_as = MaybeStoredTime)]
     pub ends_at: Option<NaiveDateTime>,
     pub capacity: Option<i32>,
+    #[diesel(deserialize_as = MaybeStoredTime)]
     pub registration_closes_at: Option<NaiveDateTime>,
     pub status: String,
     pub cancel_reason: Option<String>,
     pub roadshow_id: Option<String>,
     /// iCalendar SEQUENCE: rises when time, place or status changes.
     pub sequence: i32,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
     pub version: i32,
     pub public_registration: bool,
@@ -108,10 +115,13 @@ pub struct Event {
     pub address: Option<String>,
     /// IANA time zone name, e.g. `Asia/Shanghai`.
     pub timezone: String,
+    #[serde(serialize_with = "crate::http::rfc3339::serialize")]
     pub starts_at: DateTime<FixedOffset>,
+    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
     pub ends_at: Option<DateTime<FixedOffset>>,
     /// Seats; null means unlimited.
     pub capacity: Option<i32>,
+    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
     pub registration_closes_at: Option<DateTime<FixedOffset>>,
     pub status: EventStatus,
     pub cancel_reason: Option<String>,
@@ -126,7 +136,9 @@ pub struct Event {
     pub checked_in_count: i32,
     /// Seats still free; null when capacity is unlimited.
     pub seats_left: Option<i32>,
+    #[serde(serialize_with = "crate::http::rfc3339::serialize")]
     pub created_at: DateTime<FixedOffset>,
+    #[serde(serialize_with = "crate::http::rfc3339::serialize")]
     pub updated_at: DateTime<FixedOffset>,
     /// Rises by one on every change; send it back in `If-Match`.
     pub version: i32,

@@ -8,3 +8,4 @@ pub mod json;
 pub mod openapi;
 pub mod pagination;
 pub mod respond;
+pub mod rfc3339;

@@ -1,5 +1,7 @@
 //! Cursor pagination: `?limit=` and an opaque `cursor`, answered as `{items, next_cursor}`.
 
+use actix_web::http::header::ContentType;
+use actix_web::HttpResponse;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{de::DeserializeOwned, Serialize};
@@ -20,6 +22,19 @@ pub struct Page<T> {
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
+
+impl<T: Serialize> Page<T> {
+    /// 200 with the page as JSON, written into a buffer sized for it up front (growing
+    /// from actix's default 128 bytes copied a 50-event page about nine times).
+    pub fn respond(&self) -> Result<HttpResponse, ApiError> {
+        let mut body = Vec::with_capacity(64 + self.items.len() * PAGE_BYTES_PER_ITEM);
+        serde_json::to_writer(&mut body, self).map_err(|e| ApiError::Internal(format!("serialising a page: {e}")))?;
+        Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body))
+    }
+}
+
+/// A generous guess at one item's JSON size (an event is about 700 bytes).
+const PAGE_BYTES_PER_ITEM: usize = 1024;
 
 /// Checks `limit` against the allowed range.
 pub fn limit(requested: Option<i64>) -> Result<i64, ApiError> {

@@ -187,7 +187,7 @@ pub async fn list(
             page(c, &filter, after.as_ref(), limit)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(page))
+    page.respond()
 }
 
 /// The event's registrations as a spreadsheet (CSV, UTF-8 with BOM, times in the event's zone).

@@ -139,6 +139,7 @@ pub struct EventBrief {
     pub title: String,
     pub city: String,
     pub timezone: String,
+    #[serde(serialize_with = "crate::http::rfc3339::serialize")]
     pub starts_at: DateTime<FixedOffset>,
     pub status: EventStatus,
 }
@@ -173,10 +174,14 @@ pub struct Registration {
     /// 1 for the next to get a seat; null unless waitlisted.
     pub waitlist_position: Option<i64>,
     pub source: Source,
+    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
     pub checked_in_at: Option<DateTime<FixedOffset>>,
+    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
     pub cancelled_at: Option<DateTime<FixedOffset>>,
     /// When the registration was made.
+    #[serde(serialize_with = "crate::http::rfc3339::serialize")]
     pub created_at: DateTime<FixedOffset>,
+    #[serde(serialize_with = "crate::http::rfc3339::serialize")]
     pub updated_at: DateTime<FixedOffset>,
     pub version: i32,
     pub contact: ContactBrief,
@@ -318,8 +323,11 @@ pub struct PublicRegistration {
     pub waitlist_position: Option<i64>,
     pub name: String,
     pub email: String,
+    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
     pub checked_in_at: Option<DateTime<FixedOffset>>,
+    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
     pub cancelled_at: Option<DateTime<FixedOffset>>,
+    #[serde(serialize_with = "crate::http::rfc3339::serialize")]
     pub created_at: DateTime<FixedOffset>,
     pub event: PublicEvent,
 }
@@ -335,7 +343,9 @@ pub struct PublicEvent {
     pub venue: Option<String>,
     pub address: Option<String>,
     pub timezone: String,
+    #[serde(serialize_with = "crate::http::rfc3339::serialize")]
     pub starts_at: DateTime<FixedOffset>,
+    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
     pub ends_at: Option<DateTime<FixedOffset>>,
     pub status: EventStatus,
     pub cancel_reason: Option<String>,

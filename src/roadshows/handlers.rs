@@ -125,7 +125,7 @@ pub async fn list(
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(page))
+    page.respond()
 }
 
 /// Fetch one roadshow with its span, cities and event count.
@@ -210,7 +210,7 @@ pub async fn events(
             event_page(c, &filter, after.as_ref(), limit)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(page))
+    page.respond()
 }
 
 /// All the roadshow's events as one iCalendar file, each in its own zone.

@@ -38,8 +38,10 @@ pub struct Roadshow {
     /// E.g. an industry chain.
     pub theme: Option<String>,
     /// Start of its first event that is not cancelled, in that event's zone.
+    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
     pub starts_at: Option<DateTime<FixedOffset>>,
     /// End (or start) of its last event that is not cancelled, in that event's zone.
+    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
     pub ends_at: Option<DateTime<FixedOffset>>,
     /// Cities of its events that are not cancelled, in time order, each once.
     pub cities: Vec<String>,
