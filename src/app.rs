@@ -45,6 +45,7 @@ impl Application {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
         let shutdown = settings.server.shutdown_timeout_secs;
+        let blocking_threads = (settings.database.pool_size as usize).max(2);
         let settings = Arc::new(settings);
         let openapi = ApiDoc::openapi();
         let limits = &settings.rate_limit;
@@ -67,8 +68,6 @@ impl Application {
                     web::PathConfig::default()
                         .error_handler(|e, _| ApiError::NotFound(format!("invalid path: {e}")).into()),
                 )
-                // Spreadsheet imports can be large; JSON bodies have their own 1 MiB limit.
-                .app_data(web::PayloadConfig::new(10 * 1024 * 1024))
                 // Spreadsheet imports can be large; JSON bodies have their own 1 MiB limit.
                 .app_data(web::PayloadConfig::new(10 * 1024 * 1024))
                 .app_data(
@@ -99,6 +98,9 @@ impl Application {
                 .default_service(web::to(respond::no_route))
         })
         .shutdown_timeout(shutdown)
+        // Database work runs on each worker's blocking pool; threads beyond the
+        // connections only wait for one, and each idle thread keeps its memory.
+        .worker_max_blocking_threads(blocking_threads)
         .listen(listener)?
         .run();
         Ok(Application { server, port })
