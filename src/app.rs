@@ -23,7 +23,7 @@ use crate::http::{health, respond};
 use crate::public::rate_limit;
 use crate::tokens::cache::TokenCache;
 use crate::tokens::{self, Role};
-use crate::{companies, contacts, events, public, registrations, roadshows};
+use crate::{companies, contacts, events, jobs, public, registrations, roadshows};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -37,6 +37,8 @@ pub struct AppState {
 pub struct Application {
     server: Server,
     port: u16,
+    db: Database,
+    settings: Arc<Settings>,
 }
 
 impl Application {
@@ -53,10 +55,11 @@ impl Application {
             .ok_or_else(|| std::io::Error::other("rate_limit.public_per_minute must be between 1 and 60000"))?;
         let tokens = TokenCache::new(std::time::Duration::from_secs(settings.auth.token_cache_secs));
         let state = web::Data::new(AppState {
-            db,
+            db: db.clone(),
             settings: settings.clone(),
             tokens,
         });
+        let jobs_settings = settings.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -103,7 +106,12 @@ impl Application {
         .worker_max_blocking_threads(blocking_threads)
         .listen(listener)?
         .run();
-        Ok(Application { server, port })
+        Ok(Application {
+            server,
+            port,
+            db,
+            settings: jobs_settings,
+        })
     }
 
     /// The port actually bound.
@@ -111,8 +119,10 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGTERM/SIGINT, then lets in-flight requests finish.
+    /// Serves until SIGTERM/SIGINT, then lets in-flight requests finish; background
+    /// jobs run meanwhile and stop with the server.
     pub async fn run(self) -> std::io::Result<()> {
+        let _purge = jobs::purge_idempotency_keys(self.db, self.settings.idempotency.clone())?;
         self.server.await
     }
 }

@@ -16,6 +16,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub rate_limit: RateLimitSettings,
+    pub idempotency: IdempotencySettings,
 }
 
 /// `[server]`: where to listen and how browsers may call us.
@@ -52,6 +53,16 @@ pub struct AuthSettings {
 pub struct RateLimitSettings {
     pub public_per_minute: u32,
     pub trust_forwarded_for: bool,
+}
+
+/// `[idempotency]`: how long `Idempotency-Key` responses are kept for replay.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdempotencySettings {
+    /// Seconds a key is kept at least; older keys are purged.
+    pub retention_secs: u64,
+    /// Seconds between purges (each replica runs its own; they do not conflict).
+    pub purge_interval_secs: u64,
 }
 
 /// A configuration problem, always naming the key at fault.
@@ -109,6 +120,12 @@ impl Settings {
         }
         if self.database.pool_size == 0 {
             return Err(ConfigError("database.pool_size must be at least 1".into()));
+        }
+        if self.idempotency.retention_secs == 0 {
+            return Err(ConfigError("idempotency.retention_secs must be at least 1".into()));
+        }
+        if self.idempotency.purge_interval_secs == 0 {
+            return Err(ConfigError("idempotency.purge_interval_secs must be at least 1".into()));
         }
         if !(1..=60_000).contains(&self.rate_limit.public_per_minute) {
             return Err(ConfigError(
@@ -192,5 +209,7 @@ mod tests {
         assert!(e.to_string().contains("database.pool_size"), "{e}");
         let e = load(&[("ROADSHOW__SERVER__CORS_ORIGINS", "nope")]).unwrap_err();
         assert!(e.to_string().contains("server.cors_origins"), "{e}");
+        let e = load(&[("ROADSHOW__IDEMPOTENCY__RETENTION_SECS", "0")]).unwrap_err();
+        assert!(e.to_string().contains("idempotency.retention_secs"), "{e}");
     }
 }

@@ -88,6 +88,11 @@ impl Claim {
     }
 }
 
+/// Deletes keys stored before `cutoff`; answers how many went.
+pub fn purge(c: &mut Db, cutoff: NaiveDateTime) -> Result<usize, ApiError> {
+    Ok(diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff))).execute(c)?)
+}
+
 impl Stored {
     /// The HTTP response, with any extra headers.
     pub fn respond(&self, headers: &[(&str, String)]) -> HttpResponse {

@@ -11,6 +11,7 @@ pub mod enums;
 pub mod events;
 pub mod http;
 pub mod idempotency;
+pub mod jobs;
 pub mod public;
 pub mod registrations;
 pub mod roadshows;

@@ -4,7 +4,7 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{id, spawn};
+use crate::helpers::{id, spawn, spawn_with};
 
 fn person(n: usize) -> serde_json::Value {
     json!({ "name": format!("参会者{n}"), "email": format!("guest{n}@example.cn") })
@@ -235,6 +235,43 @@ async fn idempotency_keys_replay_the_first_response() {
     for a in &answers {
         assert_eq!((a.status, &a.body["id"]), (201, &answers[0].body["id"]), "{}", a.text);
     }
+    assert_eq!(app.counts(&ev).await.0, 2);
+}
+
+#[tokio::test]
+async fn idempotency_keys_expire_after_the_retention() {
+    let app = spawn_with(|s| {
+        s.idempotency.retention_secs = 1;
+        s.idempotency.purge_interval_secs = 1;
+    })
+    .await;
+    let ev = app.open_event(json!({ "capacity": 10 })).await;
+    let url = format!("/api/v1/events/{ev}/registrations");
+    let key = [("idempotency-key", "reused-next-week")];
+    let first = app
+        .send(Method::POST, &url, Some(&app.organiser), Some(person(1)), &key)
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    // Within the retention the key is bound to its first body.
+    app.send(Method::POST, &url, Some(&app.organiser), Some(person(2)), &key)
+        .await
+        .assert_problem(422);
+
+    // Once purged, the key is free again: the same key with another body registers.
+    let mut later = None;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let r = app
+            .send(Method::POST, &url, Some(&app.organiser), Some(person(2)), &key)
+            .await;
+        if r.status != 422 {
+            later = Some(r);
+            break;
+        }
+    }
+    let later = later.expect("the key was never purged");
+    assert_eq!(later.status, 201, "{}", later.text);
+    assert_ne!(later.body["id"], first.body["id"]);
     assert_eq!(app.counts(&ev).await.0, 2);
 }
 
