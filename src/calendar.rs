@@ -102,23 +102,36 @@ pub fn vtimezone(tz: Tz, from: i32, to: i32) -> String {
         .unwrap_or_default()
         .and_time(Default::default());
     let offset = |t: NaiveDateTime| tz.offset_from_utc_datetime(&t);
+    let same = |a: &chrono_tz::TzOffset, b: &chrono_tz::TzOffset| {
+        seconds_of(a) == seconds_of(b) && a.abbreviation() == b.abbreviation()
+    };
     let mut out = format!("BEGIN:VTIMEZONE\r\nTZID:{}\r\n", tz.name());
     let first = offset(start);
     out += &sub_component(&first, &first, start + seconds(&first));
-    // Offsets change on whole minutes; a 15-minute scan then a minute search finds each.
-    let step = Duration::minutes(15);
+    // Changes are weeks apart: a day's step finds each, then a binary search over that
+    // day's minutes (changes fall on whole minutes) finds the first minute after it.
+    let step = Duration::days(1);
     let mut t = start;
     while t < end {
         let next = t + step;
-        let (before, after) = (offset(t), offset(next));
-        if seconds_of(&before) != seconds_of(&after) || before.abbreviation() != after.abbreviation() {
-            let mut at = t;
-            while seconds_of(&offset(at)) == seconds_of(&before) && offset(at).abbreviation() == before.abbreviation() {
-                at += Duration::minutes(1);
-            }
-            out += &sub_component(&before, &after, at + seconds(&before));
+        let before = offset(t);
+        if same(&before, &offset(next)) {
+            t = next;
+            continue;
         }
-        t = next;
+        // Invariant: `lo` has the old offset, `hi` does not.
+        let (mut lo, mut hi) = (t, next);
+        while hi - lo > Duration::minutes(1) {
+            let mid = lo + Duration::minutes((hi - lo).num_minutes() / 2);
+            if same(&before, &offset(mid)) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        out += &sub_component(&before, &offset(hi), hi + seconds(&before));
+        // Go on from the change itself, so a second change the same day is found too.
+        t = hi;
     }
     out + "END:VTIMEZONE\r\n"
 }
@@ -180,6 +193,49 @@ mod tests {
         assert_eq!(z.matches("BEGIN:STANDARD").count(), 1, "{z}");
         assert!(z.contains("TZOFFSETTO:+0800"));
         assert!(!z.contains("DAYLIGHT"));
+    }
+
+    /// The earlier minute-by-minute scan, kept as the reference.
+    fn reference(tz: Tz, from: i32, to: i32) -> String {
+        let start = NaiveDate::from_ymd_opt(from, 1, 1)
+            .unwrap()
+            .and_time(Default::default());
+        let end = NaiveDate::from_ymd_opt(to + 1, 1, 1)
+            .unwrap()
+            .and_time(Default::default());
+        let offset = |t: NaiveDateTime| tz.offset_from_utc_datetime(&t);
+        let mut out = format!("BEGIN:VTIMEZONE\r\nTZID:{}\r\n", tz.name());
+        let first = offset(start);
+        out += &sub_component(&first, &first, start + seconds(&first));
+        let mut t = start;
+        while t < end {
+            let next = t + Duration::minutes(1);
+            let (before, after) = (offset(t), offset(next));
+            if seconds_of(&before) != seconds_of(&after) || before.abbreviation() != after.abbreviation() {
+                out += &sub_component(&before, &after, next + seconds(&before));
+            }
+            t = next;
+        }
+        out + "END:VTIMEZONE\r\n"
+    }
+
+    #[test]
+    fn finds_every_change_a_minute_scan_finds() {
+        // DST both ways, half-hour DST (Lord Howe), Ramadan suspensions (Casablanca),
+        // abolished DST (Tehran 2022), southern hemisphere (Santiago, Sydney).
+        for zone in [
+            "Europe/Berlin",
+            "America/New_York",
+            "Australia/Sydney",
+            "Australia/Lord_Howe",
+            "Africa/Casablanca",
+            "Asia/Tehran",
+            "America/Santiago",
+            "Asia/Tokyo",
+        ] {
+            let tz: Tz = zone.parse().unwrap();
+            assert_eq!(vtimezone(tz, 2022, 2025), reference(tz, 2022, 2025), "{zone}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::companies;
+use crate::db::stored_time::StoredTime;
 use crate::http::error::{ApiError, FieldError};
 use crate::http::json::nullable;
 use crate::validation::Checks;
@@ -38,7 +39,9 @@ pub struct CompanyRow {
     pub assessment_score: Option<i32>,
     pub assessment_notes: Option<String>,
     pub notes: Option<String>,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
     pub version: i32,
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::contacts;
+use crate::db::stored_time::{MaybeStoredTime, StoredTime};
 use crate::http::error::{ApiError, FieldError};
 use crate::http::json::nullable;
 use crate::string_enum;
@@ -43,8 +44,11 @@ pub struct ContactRow {
     pub language: String,
     pub timezone: Option<String>,
     pub consent_reminders: bool,
+    #[diesel(deserialize_as = MaybeStoredTime)]
     pub erased_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
     pub version: i32,
 }

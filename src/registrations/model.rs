@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::contacts::model::Language;
 use crate::db::schema::{contacts, events, registrations};
+use crate::db::stored_time::{MaybeStoredTime, StoredTime};
 use crate::events::model::EventStatus;
 use crate::http::json::nullable;
 use crate::string_enum;
@@ -56,9 +57,13 @@ pub struct RegistrationRow {
     pub waitlist_seq: Option<i32>,
     pub source: String,
     pub manage_token_hash: Option<String>,
+    #[diesel(deserialize_as = MaybeStoredTime)]
     pub checked_in_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStoredTime)]
     pub cancelled_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
     pub version: i32,
 }
@@ -84,6 +89,7 @@ pub struct EventBriefRow {
     pub title: String,
     pub city: String,
     pub timezone: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub starts_at: NaiveDateTime,
     pub status: String,
 }

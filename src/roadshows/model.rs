@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::roadshows;
+use crate::db::stored_time::StoredTime;
 use crate::events::model::{EventRow, EventStatus};
 use crate::http::error::ApiError;
 use crate::http::json::nullable;
@@ -23,7 +24,9 @@ pub struct RoadshowRow {
     pub name: String,
     pub description: Option<String>,
     pub theme: Option<String>,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
     pub version: i32,
 }
