@@ -95,12 +95,7 @@ fn insert_timezones(text: &str, zones: &BTreeMap<String, (i32, i32)>) -> String 
 
 /// A VTIMEZONE for `tz` holding every offset change from the start of `from` to the end of `to`.
 pub fn vtimezone(tz: Tz, from: i32, to: i32) -> String {
-    let start = NaiveDate::from_ymd_opt(from, 1, 1)
-        .unwrap_or_default()
-        .and_time(Default::default());
-    let end = NaiveDate::from_ymd_opt(to + 1, 1, 1)
-        .unwrap_or_default()
-        .and_time(Default::default());
+    let (start, end) = years(from, to);
     let offset = |t: NaiveDateTime| tz.offset_from_utc_datetime(&t);
     let same = |a: &chrono_tz::TzOffset, b: &chrono_tz::TzOffset| {
         seconds_of(a) == seconds_of(b) && a.abbreviation() == b.abbreviation()
@@ -134,6 +129,16 @@ pub fn vtimezone(tz: Tz, from: i32, to: i32) -> String {
         t = hi;
     }
     out + "END:VTIMEZONE\r\n"
+}
+
+/// Midnight UTC starting year `from` and ending year `to`.
+fn years(from: i32, to: i32) -> (NaiveDateTime, NaiveDateTime) {
+    let new_year = |y: i32| {
+        NaiveDate::from_ymd_opt(y, 1, 1)
+            .unwrap_or_default()
+            .and_time(Default::default())
+    };
+    (new_year(from), new_year(to + 1))
 }
 
 fn seconds_of(o: &chrono_tz::TzOffset) -> i32 {
@@ -197,12 +202,7 @@ mod tests {
 
     /// The earlier minute-by-minute scan, kept as the reference.
     fn reference(tz: Tz, from: i32, to: i32) -> String {
-        let start = NaiveDate::from_ymd_opt(from, 1, 1)
-            .unwrap()
-            .and_time(Default::default());
-        let end = NaiveDate::from_ymd_opt(to + 1, 1, 1)
-            .unwrap()
-            .and_time(Default::default());
+        let (start, end) = years(from, to);
         let offset = |t: NaiveDateTime| tz.offset_from_utc_datetime(&t);
         let mut out = format!("BEGIN:VTIMEZONE\r\nTZID:{}\r\n", tz.name());
         let first = offset(start);
