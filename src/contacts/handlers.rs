@@ -6,7 +6,7 @@ use super::model::{self, Contact, ContactPatch, ContactQuery, NewContact};
 use super::queries::{self, Filter, Key};
 use crate::app::AppState;
 use crate::http::auth::Caller;
-use crate::http::concurrency::{check_body_version, IfMatch};
+use crate::http::concurrency::Precondition;
 use crate::http::error::ApiError;
 use crate::http::json::Json;
 use crate::http::pagination::{self, Page};
@@ -122,13 +122,13 @@ pub async fn update(
     body: Json<ContactPatch>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let (id, patch, if_match) = (id.into_inner(), body.0, IfMatch::from_request(&req));
+    let (id, patch) = (id.into_inner(), body.0);
+    let expected = Precondition::new(&req, patch.version);
     let row = state
         .db
         .write(move |c| {
             let current = queries::get(c, &id)?;
-            if_match.check(current.version)?;
-            check_body_version(patch.version, current.version)?;
+            expected.check(current.version)?;
             let row = model::apply_patch(&current, patch, time::now())?;
             queries::update(c, &row, current.version)?;
             Ok(row)

@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::calendar;
 use crate::db::Db;
 use crate::http::auth::Caller;
-use crate::http::concurrency::{check_body_version, IfMatch};
+use crate::http::concurrency::Precondition;
 use crate::http::error::ApiError;
 use crate::http::json::{self, Json};
 use crate::http::pagination::{self, Page};
@@ -135,14 +135,14 @@ pub async fn update(
     body: Json<EventPatch>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let (id, patch, if_match) = (id.into_inner(), body.0, IfMatch::from_request(&req));
+    let (id, patch) = (id.into_inner(), body.0);
+    let expected = Precondition::new(&req, patch.version);
     let event = state
         .db
         .write(move |c| {
             queries::lock(c, &id)?;
             let (current, counts) = queries::get_full(c, &id)?;
-            if_match.check(current.version)?;
-            check_body_version(patch.version, current.version)?;
+            expected.check(current.version)?;
             let row = rules::apply_patch(&current, patch, time::now())?;
             if row.roadshow_id != current.roadshow_id {
                 if let Some(r) = &row.roadshow_id {

@@ -50,8 +50,31 @@ impl IfMatch {
     }
 }
 
+/// What an edit expects the stored version to be: every PATCH checks both at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Precondition {
+    if_match: IfMatch,
+    body_version: Option<i32>,
+}
+
+impl Precondition {
+    /// The request's `If-Match` and the `version` its body names, if any.
+    pub fn new(req: &HttpRequest, body_version: Option<i32>) -> Self {
+        Precondition {
+            if_match: IfMatch::from_request(req),
+            body_version,
+        }
+    }
+
+    /// 412 when `If-Match` does not hold, 409 when the body's `version` is out of date.
+    pub fn check(&self, current: i32) -> Result<(), ApiError> {
+        self.if_match.check(current)?;
+        check_body_version(self.body_version, current)
+    }
+}
+
 /// 409 when the body names a `version` that is not the current one.
-pub fn check_body_version(given: Option<i32>, current: i32) -> Result<(), ApiError> {
+fn check_body_version(given: Option<i32>, current: i32) -> Result<(), ApiError> {
     match given {
         Some(v) if v != current => Err(ApiError::conflict(format!(
             "version {v} is out of date: the current version is {current}"
@@ -78,5 +101,19 @@ mod tests {
         assert!(IfMatch::from_request(&req).check(9).is_ok());
         let req = TestRequest::default().to_http_request();
         assert!(IfMatch::from_request(&req).check(9).is_ok());
+    }
+
+    #[test]
+    fn precondition_checks_header_then_body() {
+        let req = TestRequest::default()
+            .insert_header((header::IF_MATCH, "\"3\""))
+            .to_http_request();
+        assert!(Precondition::new(&req, Some(3)).check(3).is_ok());
+        let stale_header = Precondition::new(&req, Some(4)).check(4);
+        assert!(matches!(stale_header, Err(ApiError::PreconditionFailed(_))));
+        let stale_body = Precondition::new(&req, Some(2)).check(3);
+        assert!(matches!(stale_body, Err(ApiError::Conflict { .. })));
+        let bare = TestRequest::default().to_http_request();
+        assert!(Precondition::new(&bare, None).check(7).is_ok());
     }
 }

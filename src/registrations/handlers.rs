@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::db::Db;
 use crate::events::queries as events;
 use crate::http::auth::Caller;
-use crate::http::concurrency::{check_body_version, etag, IfMatch};
+use crate::http::concurrency::{etag, Precondition};
 use crate::http::error::ApiError;
 use crate::http::json::{self, Json};
 use crate::http::pagination::{self, Page};
@@ -318,13 +318,13 @@ pub async fn update(
     body: Json<RegistrationPatch>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let (id, patch, if_match) = (id.into_inner(), body.0, IfMatch::from_request(&req));
+    let (id, patch) = (id.into_inner(), body.0);
+    let expected = Precondition::new(&req, patch.version);
     let reg = state
         .db
         .write(move |c| {
             let current = queries::get(c, &id)?;
-            if_match.check(current.version)?;
-            check_body_version(patch.version, current.version)?;
+            expected.check(current.version)?;
             let row = rules::apply_patch(&current, patch.role, patch.notes, time::now())?;
             queries::save(c, &row)?;
             load(c, &id)

@@ -13,7 +13,7 @@ use crate::events::model::{Event, EventQuery};
 use crate::events::queries as event_queries;
 use crate::events::rules::list_filter;
 use crate::http::auth::Caller;
-use crate::http::concurrency::{check_body_version, IfMatch};
+use crate::http::concurrency::Precondition;
 use crate::http::error::ApiError;
 use crate::http::json::Json;
 use crate::http::pagination::{self, Page};
@@ -158,13 +158,13 @@ pub async fn update(
     body: Json<RoadshowPatch>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let (id, patch, if_match) = (id.into_inner(), body.0, IfMatch::from_request(&req));
+    let (id, patch) = (id.into_inner(), body.0);
+    let expected = Precondition::new(&req, patch.version);
     let roadshow = state
         .db
         .write(move |c| {
             let current = queries::get(c, &id)?;
-            if_match.check(current.version)?;
-            check_body_version(patch.version, current.version)?;
+            expected.check(current.version)?;
             let row = model::apply_patch(&current, patch, time::now())?;
             queries::update(c, &row, current.version)?;
             one(c, row)
