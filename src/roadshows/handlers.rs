@@ -112,16 +112,11 @@ pub async fn list(
         .db
         .read(move |c| {
             let rows = queries::list(c, after.as_ref(), limit)?;
-            let more = rows.len() as i64 > limit;
-            let rows: Vec<RoadshowRow> = rows.into_iter().take(limit as usize).collect();
-            let next_cursor = if more {
-                rows.last().map(|r| pagination::encode(&(r.created_at, r.id.clone())))
-            } else {
-                None
-            };
+            // Spans are loaded for the whole page at once, after it is cut.
+            let page = pagination::page(rows, limit, |r| (r.created_at, r.id.clone()), |r| r);
             Ok(Page {
-                items: with_spans(c, rows)?,
-                next_cursor,
+                items: with_spans(c, page.items)?,
+                next_cursor: page.next_cursor,
             })
         })
         .await?;
