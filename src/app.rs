@@ -15,8 +15,11 @@ use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::clock::Clock;
 use crate::config::Settings;
+use crate::context::AppState;
 use crate::db::{Database, DbError};
+use crate::error::Error;
 use crate::http::error::ApiError;
 use crate::http::openapi::ApiDoc;
 use crate::http::{health, respond};
@@ -25,25 +28,19 @@ use crate::tokens::cache::TokenCache;
 use crate::tokens::{self, Role};
 use crate::{companies, contacts, events, jobs, public, registrations, roadshows};
 
-/// What every handler can reach.
-pub struct AppState {
-    pub db: Database,
-    pub settings: Arc<Settings>,
-    /// Recently validated API tokens.
-    pub tokens: TokenCache,
-}
-
 /// A bound, not yet running, HTTP server.
 pub struct Application {
     server: Server,
     port: u16,
     db: Database,
     settings: Arc<Settings>,
+    clock: Clock,
 }
 
 impl Application {
-    /// Binds to the configured address (port 0 picks a free one) and builds the server.
-    pub fn build(settings: Settings, db: Database) -> std::io::Result<Self> {
+    /// Binds to the configured address (port 0 picks a free one) and builds the server;
+    /// everything reads the time from `clock`.
+    pub fn build(settings: Settings, db: Database, clock: Clock) -> std::io::Result<Self> {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
         let shutdown = settings.server.shutdown_timeout_secs;
@@ -58,6 +55,7 @@ impl Application {
             db: db.clone(),
             settings: settings.clone(),
             tokens,
+            clock: clock.clone(),
         });
         let jobs_settings = settings.clone();
         let server = HttpServer::new(move || {
@@ -65,17 +63,17 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(
                     web::QueryConfig::default()
-                        .error_handler(|e, _| ApiError::BadRequest(format!("invalid query string: {e}")).into()),
+                        .error_handler(|e, _| ApiError::bad_request(format!("invalid query string: {e}")).into()),
                 )
                 .app_data(
                     web::PathConfig::default()
-                        .error_handler(|e, _| ApiError::NotFound(format!("invalid path: {e}")).into()),
+                        .error_handler(|e, _| ApiError::not_found(format!("invalid path: {e}")).into()),
                 )
                 // Spreadsheet imports can be large; JSON bodies have their own 1 MiB limit.
                 .app_data(web::PayloadConfig::new(10 * 1024 * 1024))
                 .app_data(
                     web::JsonConfig::default()
-                        .error_handler(|e, _| ApiError::BadRequest(format!("malformed JSON: {e}")).into()),
+                        .error_handler(|e, _| ApiError::bad_request(format!("malformed JSON: {e}")).into()),
                 )
                 .wrap(middleware::from_fn(request_id_header))
                 .wrap(cors(&settings.server.cors_origins))
@@ -111,6 +109,7 @@ impl Application {
             port,
             db,
             settings: jobs_settings,
+            clock,
         })
     }
 
@@ -122,7 +121,7 @@ impl Application {
     /// Serves until SIGTERM/SIGINT, then lets in-flight requests finish; background
     /// jobs run meanwhile and stop with the server.
     pub async fn run(self) -> std::io::Result<()> {
-        let _purge = jobs::purge_idempotency_keys(self.db, self.settings.idempotency.clone())?;
+        let _purge = jobs::purge_idempotency_keys(self.db, self.settings.idempotency.clone(), self.clock)?;
         self.server.await
     }
 }
@@ -179,15 +178,15 @@ async fn request_id_header(
 
 /// On a database without tokens, makes the first admin token and writes it to `path`
 /// (mode 0600). Returns the path when it did; the token itself is never logged.
-pub fn bootstrap_admin(db: &Database, path: &Path) -> Result<Option<PathBuf>, DbError> {
+pub fn bootstrap_admin(db: &Database, path: &Path, now: chrono::NaiveDateTime) -> Result<Option<PathBuf>, DbError> {
     db.write_blocking(|c| {
         if !tokens::queries::none_exist(c).map_err(|e| DbError::Migration(e.to_string()))? {
             return Ok(None);
         }
-        let made = match tokens::queries::create(c, "bootstrap-admin", Role::Admin) {
+        let made = match tokens::queries::create(c, "bootstrap-admin", Role::Admin, now) {
             Ok(made) => made,
             // Another replica made it first.
-            Err(ApiError::Conflict { .. }) => return Ok(None),
+            Err(Error::Conflict { .. }) => return Ok(None),
             Err(e) => return Err(DbError::Migration(e.to_string())),
         };
         write_secret(path, &made.token).map_err(|e| DbError::Directory(path.display().to_string(), e))?;
@@ -216,10 +215,10 @@ fn write_secret(path: &Path, secret: &str) -> std::io::Result<()> {
 pub async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     let db = Database::open(&settings.database.url, settings.database.pool_size)?;
     db.migrate()?;
-    if let Some(path) = bootstrap_admin(&db, &settings.auth.bootstrap_token_file)? {
+    if let Some(path) = bootstrap_admin(&db, &settings.auth.bootstrap_token_file, Clock::system().now())? {
         tracing::warn!(path = %path.display(), "fresh database: the first admin token was written to this file (mode 0600)");
     }
-    let app = Application::build(settings.clone(), db)?;
+    let app = Application::build(settings.clone(), db, Clock::system())?;
     tracing::info!(host = %settings.server.host, port = app.port(), "roadshow is listening");
     app.run().await?;
     tracing::info!("roadshow stopped");

@@ -1,9 +1,9 @@
 //! The demo roadshow: the four events of the seed article, loadable any number of times.
 
 use crate::db::Database;
+use crate::error::Error;
 use crate::events::model::NewEvent;
 use crate::events::{queries as event_queries, rules};
-use crate::http::error::ApiError;
 use crate::roadshows::model::{new_roadshow, NewRoadshow};
 use crate::roadshows::queries as roadshow_queries;
 
@@ -76,7 +76,7 @@ const EVENTS: [DemoEvent; 4] = [
 ];
 
 /// Loads the demo roadshow and its events; what already exists is left as it is.
-pub fn load(db: &Database) -> Result<String, ApiError> {
+pub fn load(db: &Database, now: chrono::NaiveDateTime) -> Result<String, Error> {
     db.write_blocking(|c| {
         let mut created = 0;
         if roadshow_queries::find(c, ROADSHOW_ID)?.is_none() {
@@ -89,7 +89,7 @@ pub fn load(db: &Database) -> Result<String, ApiError> {
                 ),
                 theme: Some("石化新材料".into()),
             };
-            roadshow_queries::insert(c, &new_roadshow(input, ROADSHOW_ID.into(), crate::time::now())?)?;
+            roadshow_queries::insert(c, &new_roadshow(input, ROADSHOW_ID.into(), now)?)?;
             created += 1;
         }
         for e in &EVENTS {
@@ -114,7 +114,7 @@ pub fn load(db: &Database) -> Result<String, ApiError> {
                 tags: Some(e.tags.iter().map(|t| t.to_string()).collect()),
                 ..Default::default()
             };
-            let row = rules::new_event(input, e.id.into(), crate::time::now())?;
+            let row = rules::new_event(input, e.id.into(), now)?;
             event_queries::insert(c, &row)?;
             created += 1;
         }

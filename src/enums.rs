@@ -19,10 +19,10 @@ macro_rules! string_enum {
             }
 
             /// Reads a value back, or says which values exist.
-            pub fn parse(field: &str, s: &str) -> Result<Self, $crate::http::error::FieldError> {
+            pub fn parse(field: &str, s: &str) -> Result<Self, $crate::error::FieldError> {
                 match s {
                     $($text => Ok($name::$variant),)+
-                    _ => Err($crate::http::error::FieldError::new(
+                    _ => Err($crate::error::FieldError::new(
                         field,
                         format!("{:?} is not one of: {}", s, [$($text),+].join(", ")),
                     )),

@@ -4,10 +4,11 @@
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::Duration;
 
+use crate::clock::Clock;
 use crate::config::IdempotencySettings;
 use crate::db::Database;
-use crate::http::error::ApiError;
-use crate::{idempotency, time};
+use crate::error::Error;
+use crate::idempotency;
 
 /// A running background job; dropping it stops the job.
 pub struct Job {
@@ -15,17 +16,17 @@ pub struct Job {
 }
 
 /// Purges expired `Idempotency-Key` responses now and then every interval.
-pub fn purge_idempotency_keys(db: Database, settings: IdempotencySettings) -> std::io::Result<Job> {
+pub fn purge_idempotency_keys(db: Database, settings: IdempotencySettings, clock: Clock) -> std::io::Result<Job> {
     let retention = i64::try_from(settings.retention_secs)
         .ok()
         .and_then(chrono::Duration::try_seconds)
         .unwrap_or(chrono::Duration::MAX);
     let interval = Duration::from_secs(settings.purge_interval_secs);
     every(interval, "idempotency-purge", move || {
-        let Some(cutoff) = time::now().checked_sub_signed(retention) else {
+        let Some(cutoff) = clock.now().checked_sub_signed(retention) else {
             return;
         };
-        match db.write_blocking::<_, ApiError, _>(|c| idempotency::purge(c, cutoff)) {
+        match db.write_blocking::<_, Error, _>(|c| idempotency::purge(c, cutoff)) {
             Ok(0) => {}
             Ok(n) => tracing::info!(purged = n, "expired idempotency keys purged"),
             // Nothing is lost by waiting: the next round tries again.

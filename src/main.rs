@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use roadshow::clock::Clock;
 use roadshow::config::Settings;
 use roadshow::db::Database;
 use roadshow::tokens::Role;
@@ -77,7 +78,8 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         } => {
             let db = open(&settings)?;
             let name = roadshow::tokens::validate_name(&name).map_err(|m| format!("--name {m}"))?;
-            let made = db.write_blocking(|c| roadshow::tokens::queries::create(c, &name, role))?;
+            let made =
+                db.write_blocking(|c| roadshow::tokens::queries::create(c, &name, role, Clock::system().now()))?;
             eprintln!(
                 "created {} token {:?} (id {}); store it now, it is not shown again:",
                 role.as_str(),
@@ -89,7 +91,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Demo => {
             let db = open(&settings)?;
-            let report = roadshow::demo::load(&db)?;
+            let report = roadshow::demo::load(&db, Clock::system().now())?;
             println!("{report}");
             Ok(())
         }

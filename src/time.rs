@@ -3,7 +3,7 @@
 use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
-use crate::http::error::FieldError;
+use crate::error::FieldError;
 
 /// Wall-clock formats accepted when no offset is given.
 const LOCAL_FORMATS: [&str; 4] = [
@@ -101,12 +101,8 @@ pub fn parse_bound(field: &str, input: &str) -> Result<Bound, FieldError> {
         })
 }
 
-/// Now, at the precision both databases keep (microseconds).
-pub fn now() -> NaiveDateTime {
-    truncate(Utc::now()).naive_utc()
-}
-
-fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
+/// Cuts `t` to the precision both databases keep (microseconds).
+pub fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
     let micros = t.nanosecond() / 1_000 * 1_000;
     t.with_nanosecond(micros).unwrap_or(t)
 }

@@ -1,6 +1,6 @@
 //! Collecting every invalid field of a request before answering 422.
 
-use crate::http::error::{ApiError, FieldError};
+use crate::error::{Error, FieldError};
 
 /// Gathers field errors so one response can list them all.
 #[derive(Debug, Default)]
@@ -46,11 +46,11 @@ impl Checks {
     }
 
     /// `Ok` when nothing failed, else a 422 listing every field.
-    pub fn finish(self) -> Result<(), ApiError> {
+    pub fn finish(self) -> Result<(), Error> {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::Validation(self.errors))
+            Err(Error::Validation(self.errors))
         }
     }
 }
@@ -73,7 +73,7 @@ mod tests {
         assert_eq!(c.text("city", Some(" 福州 ".into()), 10), Some("福州".into()));
         c.text("venue", Some("x".repeat(11)), 10);
         match c.finish() {
-            Err(ApiError::Validation(e)) => {
+            Err(Error::Validation(e)) => {
                 assert_eq!(
                     e.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
                     ["title", "venue"]

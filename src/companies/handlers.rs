@@ -1,20 +1,18 @@
 //! HTTP handlers for `/api/v1/companies`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use uuid::Uuid;
 
-use super::model::{self, country, Company, CompanyPatch, CompanyQuery, NewCompany};
-use super::queries::{self, Filter, Key};
-use crate::app::AppState;
+use super::model::{Company, CompanyPatch, CompanyQuery, NewCompany};
+use super::service;
+use crate::context::AppState;
 use crate::http::auth::Caller;
-use crate::http::concurrency::Precondition;
+use crate::http::concurrency::precondition;
 use crate::http::error::ApiError;
 use crate::http::json::Json;
-use crate::http::pagination::{self, Page};
+use crate::http::pagination::Respond;
 use crate::http::respond::{created, method_not_allowed, ok_versioned};
-use crate::time;
+use crate::pagination::Page;
 use crate::tokens::Role;
-use crate::validation::Checks;
 
 /// Mounts the company routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -43,14 +41,7 @@ pub async fn create(
     body: Json<NewCompany>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let row = model::new_company(body.0, Uuid::new_v4().to_string(), time::now())?;
-    let row = state
-        .db
-        .write(move |c| {
-            queries::insert(c, &row)?;
-            Ok(row)
-        })
-        .await?;
+    let row = service::create(&state, body.0).await?;
     Ok(created(
         format!("/api/v1/companies/{}", row.id),
         row.version,
@@ -68,29 +59,7 @@ pub async fn list(
     query: web::Query<CompanyQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let q = query.into_inner();
-    let (after, limit) = pagination::window::<Key>(q.limit, q.cursor.as_deref())?;
-    let mut c = Checks::default();
-    let filter = Filter {
-        q: c.text("q", q.q, 200).map(|s| model::name_key(&s)),
-        is_target: q.is_target,
-        industry_chain: c.text("industry_chain", q.industry_chain, 200),
-        country: q.country.and_then(|v| c.check(country("country", &v))),
-    };
-    c.finish()?;
-    let page = state
-        .db
-        .read(move |c| {
-            let rows = queries::list(c, &filter, after.as_ref(), limit)?;
-            Ok(pagination::page(
-                rows,
-                limit,
-                |r| (r.created_at, r.id.clone()),
-                Company::from,
-            ))
-        })
-        .await?;
-    page.respond()
+    service::list(&state, query.into_inner()).await?.respond()
 }
 
 /// Fetch one company.
@@ -99,8 +68,7 @@ pub async fn list(
     security(("bearer" = [])))]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let id = id.into_inner();
-    let row = state.db.read(move |c| queries::get(c, &id)).await?;
+    let row = service::get(&state, id.into_inner()).await?;
     Ok(ok_versioned(row.version, &Company::from(row)))
 }
 
@@ -117,17 +85,7 @@ pub async fn update(
     body: Json<CompanyPatch>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let (id, patch) = (id.into_inner(), body.0);
-    let expected = Precondition::new(&req, patch.version);
-    let row = state
-        .db
-        .write(move |c| {
-            let current = queries::get(c, &id)?;
-            expected.check(current.version)?;
-            let row = model::apply_patch(&current, patch, time::now())?;
-            queries::update(c, &row, current.version)?;
-            Ok(row)
-        })
-        .await?;
+    let expected = precondition(&req, body.0.version);
+    let row = service::update(&state, id.into_inner(), body.0, expected).await?;
     Ok(ok_versioned(row.version, &Company::from(row)))
 }

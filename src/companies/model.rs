@@ -7,8 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::companies;
 use crate::db::stored_time::StoredTime;
-use crate::http::error::{ApiError, FieldError};
-use crate::http::json::nullable;
+use crate::error::{Error, FieldError};
+use crate::nullable::nullable;
 use crate::validation::Checks;
 
 const NAME_MAX: usize = 200;
@@ -194,7 +194,7 @@ fn score(c: &mut Checks, value: Option<i64>) -> Option<i32> {
 }
 
 /// Validates a new company.
-pub fn new_company(input: NewCompany, id: String, now: NaiveDateTime) -> Result<CompanyRow, ApiError> {
+pub fn new_company(input: NewCompany, id: String, now: NaiveDateTime) -> Result<CompanyRow, Error> {
     let mut c = Checks::default();
     let name = c.required("name", input.name, NAME_MAX);
     let row = CompanyRow {
@@ -222,7 +222,7 @@ pub fn new_company(input: NewCompany, id: String, now: NaiveDateTime) -> Result<
 }
 
 /// Applies a patch to a company.
-pub fn apply_patch(current: &CompanyRow, p: CompanyPatch, now: NaiveDateTime) -> Result<CompanyRow, ApiError> {
+pub fn apply_patch(current: &CompanyRow, p: CompanyPatch, now: NaiveDateTime) -> Result<CompanyRow, Error> {
     let mut c = Checks::default();
     let mut row = current.clone();
     if let Some(name) = p.name {
@@ -283,10 +283,10 @@ mod tests {
                 ..Default::default()
             },
             "id".into(),
-            crate::time::now(),
+            crate::clock::Clock::system().now(),
         );
         match e {
-            Err(ApiError::Validation(v)) => assert_eq!(v.len(), 2),
+            Err(Error::Validation(v)) => assert_eq!(v.len(), 2),
             other => panic!("{other:?}"),
         }
     }

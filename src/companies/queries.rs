@@ -8,7 +8,7 @@ use super::model::CompanyRow;
 use crate::db::schema::companies;
 use crate::db::search::{contains_pattern, lower};
 use crate::db::{is_unique_violation, Db};
-use crate::http::error::ApiError;
+use crate::error::Error;
 
 /// The position after which a page starts: (created, id).
 pub type Key = (NaiveDateTime, String);
@@ -24,13 +24,13 @@ pub struct Filter {
 }
 
 /// 409 naming the company that already has this name.
-pub fn duplicate(conn: &mut Db, name_key: &str) -> ApiError {
+pub fn duplicate(conn: &mut Db, name_key: &str) -> Error {
     let existing = find_by_key(conn, name_key).ok().flatten();
     let mut extra = Map::new();
     if let Some(e) = &existing {
         extra.insert("existing_id".into(), Value::String(e.id.clone()));
     }
-    ApiError::Conflict {
+    Error::Conflict {
         detail: match existing {
             Some(e) => format!("a company named {:?} already exists (id {})", e.name, e.id),
             None => "a company with this name already exists".into(),
@@ -40,19 +40,19 @@ pub fn duplicate(conn: &mut Db, name_key: &str) -> ApiError {
 }
 
 /// Stores a new company; 409 with `existing_id` when the name is taken.
-pub fn insert(conn: &mut Db, row: &CompanyRow) -> Result<(), ApiError> {
+pub fn insert(conn: &mut Db, row: &CompanyRow) -> Result<(), Error> {
     if find_by_key(conn, &row.name_key)?.is_some() {
         return Err(duplicate(conn, &row.name_key));
     }
     match diesel::insert_into(companies::table).values(row).execute(conn) {
         Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(ApiError::conflict("a company with this name already exists")),
+        Err(e) if is_unique_violation(&e) => Err(Error::conflict("a company with this name already exists")),
         Err(e) => Err(e.into()),
     }
 }
 
 /// The company with this id, if any.
-pub fn find(conn: &mut Db, id: &str) -> Result<Option<CompanyRow>, ApiError> {
+pub fn find(conn: &mut Db, id: &str) -> Result<Option<CompanyRow>, Error> {
     Ok(companies::table
         .find(id)
         .select(CompanyRow::as_select())
@@ -61,12 +61,12 @@ pub fn find(conn: &mut Db, id: &str) -> Result<Option<CompanyRow>, ApiError> {
 }
 
 /// The company with this id, or 404.
-pub fn get(conn: &mut Db, id: &str) -> Result<CompanyRow, ApiError> {
-    find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no company with id {id}")))
+pub fn get(conn: &mut Db, id: &str) -> Result<CompanyRow, Error> {
+    find(conn, id)?.ok_or_else(|| Error::NotFound(format!("no company with id {id}")))
 }
 
 /// The company with this folded name, if any.
-pub fn find_by_key(conn: &mut Db, key: &str) -> Result<Option<CompanyRow>, ApiError> {
+pub fn find_by_key(conn: &mut Db, key: &str) -> Result<Option<CompanyRow>, Error> {
     Ok(companies::table
         .filter(companies::name_key.eq(key))
         .select(CompanyRow::as_select())
@@ -75,7 +75,7 @@ pub fn find_by_key(conn: &mut Db, key: &str) -> Result<Option<CompanyRow>, ApiEr
 }
 
 /// Writes `row` if the stored version is still `expected`.
-pub fn update(conn: &mut Db, row: &CompanyRow, expected: i32) -> Result<(), ApiError> {
+pub fn update(conn: &mut Db, row: &CompanyRow, expected: i32) -> Result<(), Error> {
     if let Some(other) = find_by_key(conn, &row.name_key)? {
         if other.id != row.id {
             return Err(duplicate(conn, &row.name_key));
@@ -85,7 +85,7 @@ pub fn update(conn: &mut Db, row: &CompanyRow, expected: i32) -> Result<(), ApiE
         .set(row)
         .execute(conn)?;
     if n == 0 {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "the company was changed at the same time; fetch it again and retry",
         ));
     }
@@ -93,7 +93,7 @@ pub fn update(conn: &mut Db, row: &CompanyRow, expected: i32) -> Result<(), ApiE
 }
 
 /// One page of companies in creation order (`limit + 1` rows).
-pub fn list(conn: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> Result<Vec<CompanyRow>, ApiError> {
+pub fn list(conn: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> Result<Vec<CompanyRow>, Error> {
     let mut query = companies::table.select(CompanyRow::as_select()).into_boxed();
     if let Some(q) = &filter.q {
         let pattern = contains_pattern(q);
@@ -127,7 +127,7 @@ pub fn list(conn: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> 
 }
 
 /// Finds a company by name or creates it (for registrations that name one).
-pub fn find_or_create(conn: &mut Db, name: &str, now: NaiveDateTime) -> Result<CompanyRow, ApiError> {
+pub fn find_or_create(conn: &mut Db, name: &str, now: NaiveDateTime) -> Result<CompanyRow, Error> {
     let key = super::model::name_key(name);
     if let Some(existing) = find_by_key(conn, &key)? {
         return Ok(existing);

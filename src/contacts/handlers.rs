@@ -2,21 +2,18 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::model::{self, Contact, ContactPatch, ContactQuery, NewContact};
-use super::queries::{self, Filter, Key};
-use crate::app::AppState;
+use super::model::{Contact, ContactPatch, ContactQuery, NewContact};
+use super::service;
+use crate::context::AppState;
 use crate::http::auth::Caller;
-use crate::http::concurrency::Precondition;
+use crate::http::concurrency::precondition;
 use crate::http::error::ApiError;
 use crate::http::json::Json;
-use crate::http::pagination::{self, Page};
+use crate::http::pagination::Respond;
 use crate::http::respond::{created, method_not_allowed, ok_versioned};
-use crate::registrations::handlers::page as registration_page;
+use crate::pagination::Page;
 use crate::registrations::model::Registration;
-use crate::registrations::queries::{Filter as RegistrationFilter, Key as RegistrationKey};
-use crate::time;
 use crate::tokens::Role;
-use crate::validation::{uuid, Checks};
 
 /// Mounts the contact routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -46,18 +43,7 @@ pub async fn create(
     body: Json<NewContact>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let mut c = Checks::default();
-    let fields = model::validate(body.0, &mut c);
-    c.finish()?;
-    let fields = fields.ok_or_else(|| ApiError::invalid("body", "invalid contact"))?;
-    let row = model::new_row(fields, uuid::Uuid::new_v4().to_string(), time::now());
-    let row = state
-        .db
-        .write(move |c| {
-            queries::insert(c, &row)?;
-            Ok(row)
-        })
-        .await?;
+    let row = service::create(&state, body.0).await?;
     Ok(created(
         format!("/api/v1/contacts/{}", row.id),
         row.version,
@@ -75,27 +61,7 @@ pub async fn list(
     query: web::Query<ContactQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let q = query.into_inner();
-    let (after, limit) = pagination::window::<Key>(q.limit, q.cursor.as_deref())?;
-    let mut c = Checks::default();
-    let filter = Filter {
-        q: c.text("q", q.q, 200).map(|s| s.to_lowercase()),
-        company_id: q.company_id.and_then(|v| c.check(uuid("company_id", &v))),
-    };
-    c.finish()?;
-    let page = state
-        .db
-        .read(move |c| {
-            let rows = queries::list(c, &filter, after.as_ref(), limit)?;
-            Ok(pagination::page(
-                rows,
-                limit,
-                |r| (r.created_at, r.id.clone()),
-                Contact::from,
-            ))
-        })
-        .await?;
-    page.respond()
+    service::list(&state, query.into_inner()).await?.respond()
 }
 
 /// Fetch one contact.
@@ -104,8 +70,7 @@ pub async fn list(
     security(("bearer" = [])))]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let id = id.into_inner();
-    let row = state.db.read(move |c| queries::get(c, &id)).await?;
+    let row = service::get(&state, id.into_inner()).await?;
     Ok(ok_versioned(row.version, &Contact::from(row)))
 }
 
@@ -122,18 +87,8 @@ pub async fn update(
     body: Json<ContactPatch>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let (id, patch) = (id.into_inner(), body.0);
-    let expected = Precondition::new(&req, patch.version);
-    let row = state
-        .db
-        .write(move |c| {
-            let current = queries::get(c, &id)?;
-            expected.check(current.version)?;
-            let row = model::apply_patch(&current, patch, time::now())?;
-            queries::update(c, &row, current.version)?;
-            Ok(row)
-        })
-        .await?;
+    let expected = precondition(&req, body.0.version);
+    let row = service::update(&state, id.into_inner(), body.0, expected).await?;
     Ok(ok_versioned(row.version, &Contact::from(row)))
 }
 
@@ -148,8 +103,7 @@ pub async fn erase(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let id = id.into_inner();
-    state.db.write(move |c| queries::erase(c, &id, time::now())).await?;
+    service::erase(&state, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -176,19 +130,8 @@ pub async fn registrations(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let id = id.into_inner();
     let q = query.into_inner();
-    let (after, limit) = pagination::window::<RegistrationKey>(q.limit, q.cursor.as_deref())?;
-    let page = state
-        .db
-        .read(move |c| {
-            queries::get(c, &id)?;
-            let filter = RegistrationFilter {
-                contact_id: Some(id),
-                ..Default::default()
-            };
-            registration_page(c, &filter, after.as_ref(), limit)
-        })
-        .await?;
-    page.respond()
+    service::registrations(&state, id.into_inner(), q.limit, q.cursor)
+        .await?
+        .respond()
 }

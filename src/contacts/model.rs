@@ -7,8 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::contacts;
 use crate::db::stored_time::{MaybeStoredTime, StoredTime};
-use crate::http::error::{ApiError, FieldError};
-use crate::http::json::nullable;
+use crate::error::{Error, FieldError};
+use crate::nullable::nullable;
 use crate::string_enum;
 use crate::time::parse_zone;
 use crate::validation::{uuid, Checks};
@@ -261,9 +261,9 @@ pub fn fill_empty(current: &ContactRow, f: &ContactFields, now: NaiveDateTime) -
 }
 
 /// Applies a patch to a contact.
-pub fn apply_patch(current: &ContactRow, p: ContactPatch, now: NaiveDateTime) -> Result<ContactRow, ApiError> {
+pub fn apply_patch(current: &ContactRow, p: ContactPatch, now: NaiveDateTime) -> Result<ContactRow, Error> {
     if current.erased_at.is_some() {
-        return Err(ApiError::conflict("this contact was erased and cannot be changed"));
+        return Err(Error::conflict("this contact was erased and cannot be changed"));
     }
     let mut c = Checks::default();
     let mut row = current.clone();
@@ -336,7 +336,7 @@ mod tests {
 
     #[test]
     fn merging_fills_only_empty_fields() {
-        let now = crate::time::now();
+        let now = crate::clock::Clock::system().now();
         let mut c = Checks::default();
         let first = validate(
             NewContact {
@@ -381,8 +381,8 @@ mod tests {
             &mut c,
         )
         .unwrap();
-        let row = new_row(f, "id".into(), crate::time::now());
-        let gone = erase(&row, crate::time::now());
+        let row = new_row(f, "id".into(), crate::clock::Clock::system().now());
+        let gone = erase(&row, crate::clock::Clock::system().now());
         assert_eq!(
             (gone.name.as_str(), gone.email.as_str(), gone.phone.as_deref()),
             (ERASED, ERASED, None)

@@ -8,7 +8,7 @@ use super::model::{self, ContactFields, ContactRow};
 use crate::db::schema::{contacts, registrations};
 use crate::db::search::{contains_pattern, lower};
 use crate::db::{is_unique_violation, Db};
-use crate::http::error::ApiError;
+use crate::error::Error;
 
 /// The position after which a page starts: (created, id).
 pub type Key = (NaiveDateTime, String);
@@ -21,10 +21,10 @@ pub struct Filter {
     pub company_id: Option<String>,
 }
 
-fn duplicate(existing: &ContactRow) -> ApiError {
+fn duplicate(existing: &ContactRow) -> Error {
     let mut extra = Map::new();
     extra.insert("existing_id".into(), Value::String(existing.id.clone()));
-    ApiError::Conflict {
+    Error::Conflict {
         detail: format!(
             "a contact with email {} already exists (id {})",
             existing.email, existing.id
@@ -34,7 +34,7 @@ fn duplicate(existing: &ContactRow) -> ApiError {
 }
 
 /// The contact with this id, if any.
-pub fn find(conn: &mut Db, id: &str) -> Result<Option<ContactRow>, ApiError> {
+pub fn find(conn: &mut Db, id: &str) -> Result<Option<ContactRow>, Error> {
     Ok(contacts::table
         .find(id)
         .select(ContactRow::as_select())
@@ -43,12 +43,12 @@ pub fn find(conn: &mut Db, id: &str) -> Result<Option<ContactRow>, ApiError> {
 }
 
 /// The contact with this id, or 404.
-pub fn get(conn: &mut Db, id: &str) -> Result<ContactRow, ApiError> {
-    find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no contact with id {id}")))
+pub fn get(conn: &mut Db, id: &str) -> Result<ContactRow, Error> {
+    find(conn, id)?.ok_or_else(|| Error::NotFound(format!("no contact with id {id}")))
 }
 
 /// The contact with this email (any case), if any.
-pub fn find_by_email(conn: &mut Db, email: &str) -> Result<Option<ContactRow>, ApiError> {
+pub fn find_by_email(conn: &mut Db, email: &str) -> Result<Option<ContactRow>, Error> {
     Ok(contacts::table
         .filter(contacts::email_key.eq(model::email_key(email)))
         .select(ContactRow::as_select())
@@ -57,17 +57,17 @@ pub fn find_by_email(conn: &mut Db, email: &str) -> Result<Option<ContactRow>, A
 }
 
 /// 422 on `company_id` unless the company exists.
-pub fn check_company(conn: &mut Db, company_id: Option<&str>) -> Result<(), ApiError> {
+pub fn check_company(conn: &mut Db, company_id: Option<&str>) -> Result<(), Error> {
     match company_id {
         Some(id) if crate::companies::queries::find(conn, id)?.is_none() => {
-            Err(ApiError::invalid("company_id", format!("no company with id {id}")))
+            Err(Error::invalid("company_id", format!("no company with id {id}")))
         }
         _ => Ok(()),
     }
 }
 
 /// Stores a new contact; 409 with `existing_id` when the email is taken.
-pub fn insert(conn: &mut Db, row: &ContactRow) -> Result<(), ApiError> {
+pub fn insert(conn: &mut Db, row: &ContactRow) -> Result<(), Error> {
     if let Some(existing) = find_by_email(conn, &row.email)? {
         return Err(duplicate(&existing));
     }
@@ -75,16 +75,16 @@ pub fn insert(conn: &mut Db, row: &ContactRow) -> Result<(), ApiError> {
 }
 
 /// Stores a contact whose email was just looked up (the unique index still guards it).
-fn insert_checked(conn: &mut Db, row: &ContactRow) -> Result<(), ApiError> {
+fn insert_checked(conn: &mut Db, row: &ContactRow) -> Result<(), Error> {
     check_company(conn, row.company_id.as_deref())?;
     match diesel::insert_into(contacts::table).values(row).execute(conn) {
-        Err(e) if is_unique_violation(&e) => Err(ApiError::conflict("a contact with this email already exists")),
+        Err(e) if is_unique_violation(&e) => Err(Error::conflict("a contact with this email already exists")),
         other => other.map(|_| ()).map_err(Into::into),
     }
 }
 
 /// Writes `row` if the stored version is still `expected`.
-pub fn update(conn: &mut Db, row: &ContactRow, expected: i32) -> Result<(), ApiError> {
+pub fn update(conn: &mut Db, row: &ContactRow, expected: i32) -> Result<(), Error> {
     if let Some(other) = find_by_email(conn, &row.email)? {
         if other.id != row.id {
             return Err(duplicate(&other));
@@ -95,7 +95,7 @@ pub fn update(conn: &mut Db, row: &ContactRow, expected: i32) -> Result<(), ApiE
         .set(row)
         .execute(conn)?;
     if n == 0 {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "the contact was changed at the same time; fetch it again and retry",
         ));
     }
@@ -104,11 +104,7 @@ pub fn update(conn: &mut Db, row: &ContactRow, expected: i32) -> Result<(), ApiE
 
 /// The contact with this email, its empty fields filled from `fields`, or a new contact;
 /// true when the contact is new.
-pub fn find_or_create(
-    conn: &mut Db,
-    fields: &ContactFields,
-    now: NaiveDateTime,
-) -> Result<(ContactRow, bool), ApiError> {
+pub fn find_or_create(conn: &mut Db, fields: &ContactFields, now: NaiveDateTime) -> Result<(ContactRow, bool), Error> {
     match find_by_email(conn, &fields.email)? {
         Some(existing) => match model::fill_empty(&existing, fields, now) {
             Some(merged) => {
@@ -125,8 +121,21 @@ pub fn find_or_create(
     }
 }
 
+/// The contact with this email exactly as stored (nothing is merged into it), or a new
+/// one from `fields`: for anonymous callers, who may not change what someone else entered.
+pub fn find_or_add(conn: &mut Db, fields: &ContactFields, now: NaiveDateTime) -> Result<(ContactRow, bool), Error> {
+    match find_by_email(conn, &fields.email)? {
+        Some(existing) => Ok((existing, false)),
+        None => {
+            let row = model::new_row(fields.clone(), uuid::Uuid::new_v4().to_string(), now);
+            insert_checked(conn, &row)?;
+            Ok((row, true))
+        }
+    }
+}
+
 /// One page of contacts in creation order (`limit + 1` rows).
-pub fn list(conn: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> Result<Vec<ContactRow>, ApiError> {
+pub fn list(conn: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> Result<Vec<ContactRow>, Error> {
     let mut query = contacts::table.select(ContactRow::as_select()).into_boxed();
     if let Some(q) = &filter.q {
         let pattern = contains_pattern(q);
@@ -155,7 +164,7 @@ pub fn list(conn: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> 
 
 /// Erases a contact's personal data, and what their registrations hold of it.
 /// Registrations stay (anonymous), so event counts do not change.
-pub fn erase(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn erase(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<(), Error> {
     let current = get(conn, id)?;
     if current.erased_at.is_some() {
         return Ok(());

@@ -19,7 +19,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::http::error::ApiError;
+use crate::error::Error;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -58,6 +58,12 @@ pub enum DbError {
     Open(#[from] diesel::r2d2::Error),
     #[error("cannot create the database directory {0}: {1}")]
     Directory(String, std::io::Error),
+    /// The write ran but its transaction did not commit (SQLite gave up the batch).
+    #[error("the write could not be committed")]
+    NotCommitted,
+    /// The work panicked or its thread went away.
+    #[error("a database task failed: {0}")]
+    Task(String),
 }
 
 /// Opens connections for the backend chosen by the URL's scheme: diesel's own
@@ -140,21 +146,22 @@ trait BatchJob: Send {
     fn finish(self: Box<Self>, committed: bool);
 }
 
-struct Job<T, F> {
+struct Job<T, E, F> {
     work: Option<F>,
-    result: Option<Result<T, ApiError>>,
-    reply: futures_channel::oneshot::Sender<Result<T, ApiError>>,
+    result: Option<Result<T, E>>,
+    reply: futures_channel::oneshot::Sender<Result<T, E>>,
 }
 
-impl<T, F> BatchJob for Job<T, F>
+impl<T, E, F> BatchJob for Job<T, E, F>
 where
-    F: FnOnce(&mut Db) -> Result<T, ApiError> + Send,
+    F: FnOnce(&mut Db) -> Result<T, E> + Send,
     T: Send,
+    E: From<DbError> + Send,
 {
     fn run(&mut self, c: &mut Db) -> bool {
         let Some(work) = self.work.take() else { return false };
         let result = catch_unwind(AssertUnwindSafe(|| work(c)))
-            .unwrap_or_else(|_| Err(ApiError::Internal("a database write panicked".into())));
+            .unwrap_or_else(|_| Err(DbError::Task("a database write panicked".into()).into()));
         let ok = result.is_ok();
         self.result = Some(result);
         ok
@@ -164,7 +171,7 @@ where
         let answer = match self.result {
             Some(Ok(value)) if committed => Ok(value),
             Some(Err(e)) => Err(e),
-            _ => Err(ApiError::Internal("the write could not be committed".into())),
+            _ => Err(DbError::NotCommitted.into()),
         };
         let _ = self.reply.send(answer);
     }
@@ -282,30 +289,35 @@ impl Database {
         }
     }
 
-    /// Runs read-only work on the blocking pool.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    /// Runs read-only work on the blocking pool, in the caller's error type.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut Db) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut Db) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
         let pool = self.read.clone();
         web::block(move || {
-            let mut conn = pool.get()?;
+            let mut conn = pool.get().map_err(DbError::from)?;
             f(&mut conn)
         })
-        .await?
+        .await
+        .map_err(|e| DbError::Task(e.to_string()))?
     }
 
     /// Runs `f` as one atomic write: its own transaction on PostgreSQL, a savepoint in
     /// the writer thread's next transaction on SQLite. Answers after the commit.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut Db) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut Db) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
     {
         let Some(writer) = &self.writer else {
             let db = self.clone();
-            return web::block(move || db.write_blocking(f)).await?;
+            return web::block(move || db.write_blocking(f))
+                .await
+                .map_err(|e| DbError::Task(e.to_string()))?;
         };
         let (reply, answer) = futures_channel::oneshot::channel();
         writer
@@ -314,19 +326,19 @@ impl Database {
                 result: None,
                 reply,
             }))
-            .map_err(|_| ApiError::Unavailable)?;
+            .map_err(|_| DbError::Task("the SQLite writer stopped".into()))?;
         answer
             .await
-            .map_err(|_| ApiError::Internal("the SQLite writer stopped".into()))?
+            .map_err(|_| DbError::Task("the SQLite writer stopped".into()))?
     }
 
     /// Runs `f` in one write transaction on the calling thread (for the CLI and workers).
     pub fn write_blocking<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut Db) -> Result<T, E>,
-        E: From<diesel::result::Error> + From<diesel::r2d2::PoolError>,
+        E: From<diesel::result::Error> + From<DbError>,
     {
-        let mut conn = self.write.get()?;
+        let mut conn = self.write.get().map_err(DbError::from)?;
         transaction(&mut conn, f)
     }
 
@@ -371,15 +383,15 @@ where
 /// Runs find-or-create work that can lose a race on a unique key to another replica.
 /// On PostgreSQL it runs in a savepoint and is retried once after a conflict (the row
 /// then exists and is found); SQLite writes are serialised, so there it simply runs.
-pub fn retry_race<T, F>(c: &mut Db, f: F) -> Result<T, ApiError>
+pub fn retry_race<T, F>(c: &mut Db, f: F) -> Result<T, Error>
 where
-    F: Fn(&mut Db) -> Result<T, ApiError>,
+    F: Fn(&mut Db) -> Result<T, Error>,
 {
     if !matches!(c, Db::Pg(_)) {
         return f(c);
     }
     match c.transaction(&f) {
-        Err(ApiError::Conflict { .. }) => c.transaction(&f),
+        Err(Error::Conflict { .. }) => c.transaction(&f),
         other => other,
     }
 }
@@ -396,19 +408,23 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
 mod tests {
     use super::*;
 
+    fn now() -> chrono::NaiveDateTime {
+        crate::clock::Clock::system().now()
+    }
+
     #[test]
     fn a_failing_write_leaves_the_rest_of_its_batch_committed() {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open(&dir.path().join("t.db").display().to_string(), 2).unwrap();
         db.migrate().unwrap();
         let insert = |name: &'static str| {
-            move |c: &mut Db| -> Result<(), ApiError> {
-                crate::tokens::queries::create(c, name, crate::tokens::Role::Viewer).map(|_| ())
+            move |c: &mut Db| -> Result<(), Error> {
+                crate::tokens::queries::create(c, name, crate::tokens::Role::Viewer, now()).map(|_| ())
             }
         };
-        let fail = |c: &mut Db| -> Result<(), ApiError> {
-            crate::tokens::queries::create(c, "doomed", crate::tokens::Role::Viewer)?;
-            Err(ApiError::conflict("changed my mind"))
+        let fail = |c: &mut Db| -> Result<(), Error> {
+            crate::tokens::queries::create(c, "doomed", crate::tokens::Role::Viewer, now())?;
+            Err(Error::conflict("changed my mind"))
         };
         let results = actix_web::rt::System::new().block_on(async {
             futures_util::future::join3(db.write(insert("a")), db.write(fail), db.write(insert("b"))).await

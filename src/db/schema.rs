@@ -121,6 +121,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        stated_company -> Nullable<Text>,
+        stated_name -> Nullable<Text>,
     }
 }
 
@@ -132,6 +134,7 @@ diesel::table! {
         status -> Integer,
         body -> Text,
         created_at -> Timestamp,
+        headers -> Text,
     }
 }
 

@@ -1,23 +1,19 @@
 //! HTTP handlers for `/api/v1/events`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use uuid::Uuid;
 
-use super::model::{CancelEvent, Event, EventCounts, EventPatch, EventQuery, EventRow, NewEvent};
-use super::queries::{self, Filter, Key};
-use super::rules;
-use crate::app::AppState;
+use super::model::{CancelEvent, Event, EventPatch, EventQuery, NewEvent};
+use super::service;
 use crate::calendar;
-use crate::db::Db;
+use crate::context::AppState;
 use crate::http::auth::Caller;
-use crate::http::concurrency::Precondition;
+use crate::http::concurrency::precondition;
 use crate::http::error::ApiError;
 use crate::http::json::{self, Json};
-use crate::http::pagination::{self, Page};
+use crate::http::pagination::Respond;
 use crate::http::respond::{attachment, created, method_not_allowed, ok_versioned};
-use crate::time;
+use crate::pagination::Page;
 use crate::tokens::Role;
-use crate::{registrations, roadshows};
 
 /// Mounts the event routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -61,22 +57,8 @@ pub async fn create(
     body: Json<NewEvent>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let row = rules::new_event(body.0, Uuid::new_v4().to_string(), time::now())?;
-    let row = state
-        .db
-        .write(move |c| {
-            if let Some(r) = &row.roadshow_id {
-                roadshows::queries::ensure_exists(c, r)?;
-            }
-            queries::insert(c, &row)?;
-            Ok(row)
-        })
-        .await?;
-    Ok(created(
-        location(&row.id),
-        row.version,
-        &Event::from_row(row, EventCounts::default()),
-    ))
+    let event = service::create(&state, body.0).await?;
+    Ok(created(location(&event.id), event.version, &event))
 }
 
 /// List events in start order, with filters and cursor pagination.
@@ -89,26 +71,7 @@ pub async fn list(
     query: web::Query<EventQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let (filter, after, limit) = rules::list_filter(query.into_inner())?;
-    let page = state.db.read(move |c| page(c, &filter, after.as_ref(), limit)).await?;
-    page.respond()
-}
-
-/// One page of events as the API shows them.
-pub fn page(c: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> Result<Page<Event>, ApiError> {
-    let rows = queries::list(c, filter, after, limit)?;
-    Ok(pagination::page(
-        rows,
-        limit,
-        |(r, _)| (r.starts_at, r.id.clone()),
-        |(r, counts)| Event::from_row(r, counts),
-    ))
-}
-
-/// One event as the API shows it.
-pub fn load(c: &mut Db, id: &str) -> Result<Event, ApiError> {
-    let (row, counts) = queries::get_full(c, id)?;
-    Ok(Event::from_row(row, counts))
+    service::list(&state, query.into_inner()).await?.respond()
 }
 
 /// Fetch one event.
@@ -117,8 +80,7 @@ pub fn load(c: &mut Db, id: &str) -> Result<Event, ApiError> {
     security(("bearer" = [])))]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let id = id.into_inner();
-    let event = state.db.read(move |c| load(c, &id)).await?;
+    let event = service::get(&state, id.into_inner()).await?;
     Ok(ok_versioned(event.version, &event))
 }
 
@@ -135,32 +97,8 @@ pub async fn update(
     body: Json<EventPatch>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let (id, patch) = (id.into_inner(), body.0);
-    let expected = Precondition::new(&req, patch.version);
-    let event = state
-        .db
-        .write(move |c| {
-            queries::lock(c, &id)?;
-            let (current, counts) = queries::get_full(c, &id)?;
-            expected.check(current.version)?;
-            let row = rules::apply_patch(&current, patch, time::now())?;
-            if row.roadshow_id != current.roadshow_id {
-                if let Some(r) = &row.roadshow_id {
-                    roadshows::queries::ensure_exists(c, r)?;
-                }
-            }
-            rules::check_capacity(row.capacity, &counts)?;
-            queries::update(c, &row, current.version)?;
-            if row.tags != current.tags {
-                queries::index_tags(c, &row)?;
-            }
-            if row.capacity != current.capacity {
-                // More seats: the waitlist moves up in order.
-                registrations::service::fill_seats(c, &id)?;
-            }
-            load(c, &id)
-        })
-        .await?;
+    let expected = precondition(&req, body.0.version);
+    let event = service::update(&state, id.into_inner(), body.0, expected).await?;
     Ok(ok_versioned(event.version, &event))
 }
 
@@ -174,15 +112,7 @@ pub async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let id = id.into_inner();
-    state
-        .db
-        .write(move |c| {
-            let row = queries::get(c, &id)?;
-            rules::check_deletable(&row)?;
-            queries::delete(c, &id)
-        })
-        .await?;
+    service::delete(&state, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -194,6 +124,7 @@ pub async fn delete(
 pub async fn cancel(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
@@ -204,16 +135,7 @@ pub async fn cancel(
     } else {
         json::parse(&body)?
     };
-    let id = id.into_inner();
-    let event = state
-        .db
-        .write(move |c| {
-            let current = queries::get(c, &id)?;
-            let row = rules::cancel(&current, body.reason, time::now())?;
-            queries::update(c, &row, current.version)?;
-            load(c, &id)
-        })
-        .await?;
+    let event = service::cancel(&state, id.into_inner(), body, precondition(&req, None)).await?;
     Ok(ok_versioned(event.version, &event))
 }
 
@@ -227,12 +149,6 @@ pub async fn calendar_file(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let id = id.into_inner();
-    let row: EventRow = state.db.read(move |c| queries::get(c, &id)).await?;
-    let text = calendar::build(&row.title, std::slice::from_ref(&row), state.settings.base_url());
-    Ok(attachment(
-        calendar::CONTENT_TYPE,
-        &format!("event-{}.ics", row.id),
-        text,
-    ))
+    let (id, text) = service::calendar(&state, id.into_inner()).await?;
+    Ok(attachment(calendar::CONTENT_TYPE, &format!("event-{id}.ics"), text))
 }

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::events;
 use crate::db::stored_time::{MaybeStoredTime, StoredTime};
-use crate::http::json::nullable;
+use crate::nullable::nullable;
 use crate::string_enum;
 use crate::time::in_zone;
 
@@ -115,13 +115,13 @@ pub struct Event {
     pub address: Option<String>,
     /// IANA time zone name, e.g. `Asia/Shanghai`.
     pub timezone: String,
-    #[serde(serialize_with = "crate::http::rfc3339::serialize")]
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub starts_at: DateTime<FixedOffset>,
-    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
+    #[serde(serialize_with = "crate::rfc3339::serialize_option")]
     pub ends_at: Option<DateTime<FixedOffset>>,
     /// Seats; null means unlimited.
     pub capacity: Option<i32>,
-    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
+    #[serde(serialize_with = "crate::rfc3339::serialize_option")]
     pub registration_closes_at: Option<DateTime<FixedOffset>>,
     pub status: EventStatus,
     pub cancel_reason: Option<String>,
@@ -136,9 +136,9 @@ pub struct Event {
     pub checked_in_count: i32,
     /// Seats still free; null when capacity is unlimited.
     pub seats_left: Option<i32>,
-    #[serde(serialize_with = "crate::http::rfc3339::serialize")]
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub created_at: DateTime<FixedOffset>,
-    #[serde(serialize_with = "crate::http::rfc3339::serialize")]
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub updated_at: DateTime<FixedOffset>,
     /// Rises by one on every change; send it back in `If-Match`.
     pub version: i32,

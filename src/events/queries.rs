@@ -3,11 +3,12 @@
 use chrono::{Days, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::model::{EventCounts, EventRow};
+use super::model::{Event, EventCounts, EventRow};
 use crate::db::schema::{event_tags, events};
 use crate::db::search::{contains_pattern, lower};
 use crate::db::Db;
-use crate::http::error::ApiError;
+use crate::error::Error;
+use crate::pagination::{self, Page};
 use crate::time::Bound;
 
 /// Validated list filters.
@@ -29,13 +30,13 @@ pub struct Filter {
 pub type Key = (NaiveDateTime, String);
 
 /// Stores a new event with its tags.
-pub fn insert(conn: &mut Db, row: &EventRow) -> Result<(), ApiError> {
+pub fn insert(conn: &mut Db, row: &EventRow) -> Result<(), Error> {
     diesel::insert_into(events::table).values(row).execute(conn)?;
     index_tags(conn, row)
 }
 
 /// The event with this id, if any.
-pub fn find(conn: &mut Db, id: &str) -> Result<Option<EventRow>, ApiError> {
+pub fn find(conn: &mut Db, id: &str) -> Result<Option<EventRow>, Error> {
     Ok(events::table
         .find(id)
         .select(EventRow::as_select())
@@ -44,35 +45,35 @@ pub fn find(conn: &mut Db, id: &str) -> Result<Option<EventRow>, ApiError> {
 }
 
 /// The event with this id, or 404.
-pub fn get(conn: &mut Db, id: &str) -> Result<EventRow, ApiError> {
-    find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no event with id {id}")))
+pub fn get(conn: &mut Db, id: &str) -> Result<EventRow, Error> {
+    find(conn, id)?.ok_or_else(|| Error::NotFound(format!("no event with id {id}")))
 }
 
 /// The event with this id and its counters, or 404.
-pub fn get_full(conn: &mut Db, id: &str) -> Result<(EventRow, EventCounts), ApiError> {
+pub fn get_full(conn: &mut Db, id: &str) -> Result<(EventRow, EventCounts), Error> {
     events::table
         .find(id)
         .select((EventRow::as_select(), EventCounts::as_select()))
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::NotFound(format!("no event with id {id}")))
+        .ok_or_else(|| Error::NotFound(format!("no event with id {id}")))
 }
 
 /// Locks the event's row until the transaction ends (a no-op update: the multi-backend
 /// connection has no `FOR UPDATE`), so registration changes on one event queue up.
 /// On SQLite the immediate transaction already holds the write lock. 404 if missing.
-pub fn lock(conn: &mut Db, id: &str) -> Result<(), ApiError> {
+pub fn lock(conn: &mut Db, id: &str) -> Result<(), Error> {
     let n = diesel::update(events::table.find(id))
         .set(events::waitlist_seq.eq(events::waitlist_seq))
         .execute(conn)?;
     if n == 0 {
-        return Err(ApiError::NotFound(format!("no event with id {id}")));
+        return Err(Error::NotFound(format!("no event with id {id}")));
     }
     Ok(())
 }
 
 /// Adds to an event's counters (call with the event locked).
-pub fn add_counts(conn: &mut Db, id: &str, registered: i32, waitlisted: i32, checked_in: i32) -> Result<(), ApiError> {
+pub fn add_counts(conn: &mut Db, id: &str, registered: i32, waitlisted: i32, checked_in: i32) -> Result<(), Error> {
     diesel::update(events::table.find(id))
         .set((
             events::registered_count.eq(events::registered_count + registered),
@@ -96,7 +97,7 @@ pub enum Place {
 /// conditional `UPDATE` of the event's counters: atomic on both backends (PostgreSQL
 /// re-checks the condition under the row lock), and O(1) however many registered.
 /// `None` when the event is missing or not open for registration at `now`.
-pub fn take_place(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<Option<Place>, ApiError> {
+pub fn take_place(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<Option<Place>, Error> {
     // Scheduled and not yet closed: rebuilt per statement (diesel expressions are moved).
     let open = || {
         events::status.eq("scheduled").and(
@@ -146,27 +147,45 @@ pub fn take_place(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<Option<
 }
 
 /// Writes `row` if the stored version is still `expected`; 409 if someone got there first.
-pub fn update(conn: &mut Db, row: &EventRow, expected: i32) -> Result<(), ApiError> {
+pub fn update(conn: &mut Db, row: &EventRow, expected: i32) -> Result<(), Error> {
     let n = diesel::update(events::table.find(&row.id).filter(events::version.eq(expected)))
         .set(row)
         .execute(conn)?;
     if n == 0 {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "the event was changed at the same time; fetch it again and retry",
         ));
     }
     Ok(())
 }
 
-/// Deletes an event and its tags.
-pub fn delete(conn: &mut Db, id: &str) -> Result<(), ApiError> {
-    diesel::delete(event_tags::table.filter(event_tags::event_id.eq(id))).execute(conn)?;
-    diesel::delete(events::table.find(id)).execute(conn)?;
-    Ok(())
+/// Deletes an event (its tags go with it) if it is still a draft, in one statement so a
+/// concurrent schedule-and-register cannot slip in between a check and the delete.
+/// Answers whether it was deleted.
+pub fn delete_draft(conn: &mut Db, id: &str) -> Result<bool, Error> {
+    let n = diesel::delete(events::table.find(id).filter(events::status.eq("draft"))).execute(conn)?;
+    Ok(n == 1)
+}
+
+/// One event as the API shows it.
+pub fn load(c: &mut Db, id: &str) -> Result<Event, Error> {
+    let (row, counts) = get_full(c, id)?;
+    Ok(Event::from_row(row, counts))
+}
+
+/// One page of events as the API shows them.
+pub fn page(c: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> Result<Page<Event>, Error> {
+    let rows = list(c, filter, after, limit)?;
+    Ok(pagination::page(
+        rows,
+        limit,
+        |(r, _)| (r.starts_at, r.id.clone()),
+        |(r, counts)| Event::from_row(r, counts),
+    ))
 }
 
 /// Rewrites the tag index of an event from its tag list.
-pub fn index_tags(conn: &mut Db, row: &EventRow) -> Result<(), ApiError> {
+pub fn index_tags(conn: &mut Db, row: &EventRow) -> Result<(), Error> {
     let (id, tags) = (row.id.as_str(), row.tag_list());
     diesel::delete(event_tags::table.filter(event_tags::event_id.eq(id))).execute(conn)?;
     // One statement per tag: the multi-backend connection cannot batch inserts.
@@ -189,7 +208,7 @@ pub fn list(
     filter: &Filter,
     after: Option<&Key>,
     limit: i64,
-) -> Result<Vec<(EventRow, EventCounts)>, ApiError> {
+) -> Result<Vec<(EventRow, EventCounts)>, Error> {
     let mut query = events::table
         .select((EventRow::as_select(), EventCounts::as_select()))
         .into_boxed();
@@ -251,7 +270,7 @@ pub fn list(
 }
 
 /// All events of some roadshows, in time order.
-pub fn of_roadshows(conn: &mut Db, ids: &[&str]) -> Result<Vec<EventRow>, ApiError> {
+pub fn of_roadshows(conn: &mut Db, ids: &[&str]) -> Result<Vec<EventRow>, Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 
 use super::model::{EventCounts, EventKind, EventPatch, EventQuery, EventRow, EventStatus, NewEvent};
 use super::queries::{Filter, Key};
-use crate::http::error::ApiError;
-use crate::http::pagination;
+use crate::error::Error;
+use crate::pagination;
 use crate::time::{local_to_utc, parse_bound, parse_instant, parse_zone, wall_clock};
 use crate::validation::{uuid, Checks};
 
@@ -17,7 +17,7 @@ const TAGS_MAX: usize = 20;
 const TAG_MAX: usize = 50;
 
 /// Validates a new event and builds its row and tags.
-pub fn new_event(input: NewEvent, id: String, now: NaiveDateTime) -> Result<EventRow, ApiError> {
+pub fn new_event(input: NewEvent, id: String, now: NaiveDateTime) -> Result<EventRow, Error> {
     let mut c = Checks::default();
     let title = c.required("title", input.title, TITLE_MAX);
     let city = c.required("city", input.city, SHORT_MAX);
@@ -69,7 +69,7 @@ pub fn new_event(input: NewEvent, id: String, now: NaiveDateTime) -> Result<Even
         return Err(c
             .finish()
             .err()
-            .unwrap_or_else(|| ApiError::invalid("body", "invalid event")));
+            .unwrap_or_else(|| Error::invalid("body", "invalid event")));
     };
     let row = EventRow {
         id,
@@ -102,7 +102,7 @@ pub fn new_event(input: NewEvent, id: String, now: NaiveDateTime) -> Result<Even
 }
 
 /// Applies a patch to an event.
-pub fn apply_patch(current: &EventRow, patch: EventPatch, now: NaiveDateTime) -> Result<EventRow, ApiError> {
+pub fn apply_patch(current: &EventRow, patch: EventPatch, now: NaiveDateTime) -> Result<EventRow, Error> {
     let mut c = Checks::default();
     let mut row = current.clone();
     let old_tz = current.tz();
@@ -194,7 +194,7 @@ pub fn apply_patch(current: &EventRow, patch: EventPatch, now: NaiveDateTime) ->
 }
 
 /// Cancels an event (draft or scheduled) with an optional reason.
-pub fn cancel(current: &EventRow, reason: Option<String>, now: NaiveDateTime) -> Result<EventRow, ApiError> {
+pub fn cancel(current: &EventRow, reason: Option<String>, now: NaiveDateTime) -> Result<EventRow, Error> {
     check_transition(current.status(), EventStatus::Cancelled)?;
     let mut c = Checks::default();
     let reason = c.text("reason", reason, LONG_MAX);
@@ -207,7 +207,7 @@ pub fn cancel(current: &EventRow, reason: Option<String>, now: NaiveDateTime) ->
 }
 
 /// 409 unless `from → to` is one of draft → scheduled → completed, draft|scheduled → cancelled.
-pub fn check_transition(from: EventStatus, to: EventStatus) -> Result<(), ApiError> {
+pub fn check_transition(from: EventStatus, to: EventStatus) -> Result<(), Error> {
     use EventStatus::*;
     if matches!(
         (from, to),
@@ -215,16 +215,16 @@ pub fn check_transition(from: EventStatus, to: EventStatus) -> Result<(), ApiErr
     ) {
         return Ok(());
     }
-    Err(ApiError::conflict(format!(
+    Err(Error::conflict(format!(
         "an event cannot go from {from} to {to}; allowed: draft → scheduled → completed, \
          and draft or scheduled → cancelled"
     )))
 }
 
 /// 409 when a new capacity is below the seats already taken.
-pub fn check_capacity(capacity: Option<i32>, counts: &EventCounts) -> Result<(), ApiError> {
+pub fn check_capacity(capacity: Option<i32>, counts: &EventCounts) -> Result<(), Error> {
     match capacity {
-        Some(cap) if cap < counts.registered_count => Err(ApiError::conflict(format!(
+        Some(cap) if cap < counts.registered_count => Err(Error::conflict(format!(
             "capacity {cap} is below the {} attendees already registered; cancel registrations first",
             counts.registered_count
         ))),
@@ -233,10 +233,10 @@ pub fn check_capacity(capacity: Option<i32>, counts: &EventCounts) -> Result<(),
 }
 
 /// 409 unless the event may be deleted (drafts only).
-pub fn check_deletable(row: &EventRow) -> Result<(), ApiError> {
+pub fn check_deletable(row: &EventRow) -> Result<(), Error> {
     match row.status() {
         EventStatus::Draft => Ok(()),
-        other => Err(ApiError::conflict(format!(
+        other => Err(Error::conflict(format!(
             "only draft events can be deleted; this event is {other} (cancel it instead)"
         ))),
     }
@@ -258,7 +258,7 @@ fn touch(current: &EventRow, row: &mut EventRow, now: NaiveDateTime) {
     row.updated_at = now;
 }
 
-fn check_times(row: &EventRow) -> Result<(), ApiError> {
+fn check_times(row: &EventRow) -> Result<(), Error> {
     let mut c = Checks::default();
     if let Some(end) = row.ends_at {
         if end <= row.starts_at {
@@ -300,7 +300,7 @@ fn tags(c: &mut Checks, input: Vec<String>) -> Vec<String> {
 }
 
 /// Validates list query parameters into a filter, a page position and a limit.
-pub fn list_filter(q: EventQuery) -> Result<(Filter, Option<Key>, i64), ApiError> {
+pub fn list_filter(q: EventQuery) -> Result<(Filter, Option<Key>, i64), Error> {
     let (after, limit) = pagination::window::<Key>(q.limit, q.cursor.as_deref())?;
     let mut c = Checks::default();
     let filter = Filter {
@@ -330,7 +330,7 @@ mod tests {
     use crate::time::in_zone;
 
     fn now() -> NaiveDateTime {
-        crate::time::now()
+        crate::clock::Clock::system().now()
     }
 
     fn input(tz: &str, starts: &str) -> NewEvent {
@@ -347,9 +347,9 @@ mod tests {
         new_event(input(tz, starts), "e1".into(), now()).unwrap()
     }
 
-    fn fields(e: ApiError) -> Vec<String> {
+    fn fields(e: Error) -> Vec<String> {
         match e {
-            ApiError::Validation(v) => v.into_iter().map(|f| f.field).collect(),
+            Error::Validation(v) => v.into_iter().map(|f| f.field).collect(),
             other => panic!("expected validation, got {other:?}"),
         }
     }
@@ -472,10 +472,7 @@ mod tests {
         let row = make("Asia/Shanghai", "2024-03-04T14:00:00");
         let cancelled = cancel(&row, Some("台风".into()), now()).unwrap();
         assert_eq!(cancelled.cancel_reason.as_deref(), Some("台风"));
-        assert!(matches!(
-            cancel(&cancelled, None, now()),
-            Err(ApiError::Conflict { .. })
-        ));
+        assert!(matches!(cancel(&cancelled, None, now()), Err(Error::Conflict { .. })));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use actix_web::{http::header, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
 use super::error::ApiError;
-use crate::app::AppState;
+use crate::context::AppState;
 use crate::tokens::{self, Role, TokenInfo};
 
 /// Who is calling: the token's name and role. Extracting it answers 401 without a valid token.
@@ -44,7 +44,7 @@ impl FromRequest for Caller {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let token = token.ok_or(ApiError::Unauthorized)?;
-            let state = state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let digest = tokens::hash(&token);
             if let Some(info) = state.tokens.get(&digest) {
                 return Ok(Caller(info));

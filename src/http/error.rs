@@ -1,4 +1,5 @@
-//! The one error type every handler returns, rendered as RFC 9457 problem+json.
+//! Errors at the HTTP edge: the domain's errors plus the HTTP-only ones, each rendered
+//! as an RFC 9457 problem+json document in this one place.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
@@ -6,24 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-/// One invalid field and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct FieldError {
-    /// The field, as a JSON path (`tags[2]`, `starts_at`).
-    pub field: String,
-    /// What is wrong, in words a user can act on.
-    pub message: String,
-}
-
-impl FieldError {
-    /// A field error from a field name and a message.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+use crate::error::{Error, FieldError};
 
 /// An RFC 9457 problem document, as the API sends it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -46,68 +30,70 @@ pub struct Problem {
     pub extra: Map<String, Value>,
 }
 
-/// Everything that can go wrong in a request.
+/// Everything a request can end in besides success.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("{0}")]
-    BadRequest(String),
+    /// A failure of the use case itself.
+    #[error(transparent)]
+    Domain(#[from] Error),
     #[error("a valid bearer token is required (Authorization: Bearer <token>)")]
     Unauthorized,
     #[error("{0}")]
     Forbidden(String),
-    #[error("{0}")]
-    NotFound(String),
+    /// The resource exists but not with this method; `allow` lists the methods it has.
     #[error("this method is not allowed on this resource")]
-    MethodNotAllowed,
-    #[error("{detail}")]
-    Conflict { detail: String, extra: Map<String, Value> },
-    #[error("{0}")]
-    PreconditionFailed(String),
+    MethodNotAllowed { allow: String },
     #[error("{0}")]
     UnsupportedMediaType(String),
-    #[error("{}", summarize(.0))]
-    Validation(Vec<FieldError>),
+    #[error("the body is larger than the {limit} bytes this route accepts")]
+    PayloadTooLarge { limit: usize },
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
-    #[error("the service cannot reach its database")]
-    Unavailable,
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
-fn summarize(errors: &[FieldError]) -> String {
-    let parts: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-    parts.join("; ")
 }
 
 impl ApiError {
+    /// A 400: the request cannot be read.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Error::BadRequest(detail.into()).into()
+    }
+
+    /// A 404.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Error::NotFound(detail.into()).into()
+    }
+
     /// A 409 with just a message.
     pub fn conflict(detail: impl Into<String>) -> Self {
-        ApiError::Conflict {
-            detail: detail.into(),
-            extra: Map::new(),
-        }
+        Error::conflict(detail).into()
     }
 
     /// A 422 for one field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError::Validation(vec![FieldError::new(field, message)])
+        Error::invalid(field, message).into()
+    }
+
+    /// A 500 whose text only the log sees.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Error::Internal(detail.into()).into()
     }
 
     fn slug_and_title(&self) -> (&'static str, &'static str) {
         match self {
-            ApiError::BadRequest(_) => ("bad-request", "Bad request"),
+            ApiError::Domain(e) => match e {
+                Error::BadRequest(_) => ("bad-request", "Bad request"),
+                Error::NotFound(_) => ("not-found", "Not found"),
+                Error::Conflict { .. } => ("conflict", "Conflict"),
+                Error::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
+                Error::Validation(_) => ("validation", "Invalid input"),
+                Error::Unavailable => ("unavailable", "Service unavailable"),
+                Error::Internal(_) => ("internal", "Internal server error"),
+            },
             ApiError::Unauthorized => ("unauthorized", "Unauthorized"),
             ApiError::Forbidden(_) => ("forbidden", "Forbidden"),
-            ApiError::NotFound(_) => ("not-found", "Not found"),
-            ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
-            ApiError::Conflict { .. } => ("conflict", "Conflict"),
-            ApiError::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
+            ApiError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
-            ApiError::Validation(_) => ("validation", "Invalid input"),
+            ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
             ApiError::RateLimited { .. } => ("rate-limited", "Too many requests"),
-            ApiError::Unavailable => ("unavailable", "Service unavailable"),
-            ApiError::Internal(_) => ("internal", "Internal server error"),
         }
     }
 
@@ -116,7 +102,7 @@ impl ApiError {
         let (slug, title) = self.slug_and_title();
         let detail = match self {
             // Internals stay in the log, which carries the request id.
-            ApiError::Internal(_) => {
+            ApiError::Domain(Error::Internal(_)) => {
                 "an unexpected error occurred; quote the X-Request-Id response header when reporting it".to_string()
             }
             other => other.to_string(),
@@ -127,37 +113,58 @@ impl ApiError {
             status: self.status_code().as_u16(),
             detail,
             errors: match self {
-                ApiError::Validation(errors) => Some(errors.clone()),
+                ApiError::Domain(Error::Validation(errors)) => Some(errors.clone()),
                 _ => None,
             },
             extra: match self {
-                ApiError::Conflict { extra, .. } => extra.clone(),
+                ApiError::Domain(Error::Conflict { extra, .. }) => extra.clone(),
                 _ => Map::new(),
             },
         }
     }
 }
 
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        Error::from(e).into()
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        Error::from(e).into()
+    }
+}
+
+impl From<crate::db::DbError> for ApiError {
+    fn from(e: crate::db::DbError) -> Self {
+        Error::from(e).into()
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Domain(e) => match e {
+                Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+                Error::NotFound(_) => StatusCode::NOT_FOUND,
+                Error::Conflict { .. } => StatusCode::CONFLICT,
+                Error::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+                Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                Error::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(msg) = self {
+        if let ApiError::Domain(Error::Internal(msg)) = self {
             tracing::error!(error = %msg, "request failed");
         }
         let mut response = HttpResponse::build(self.status_code());
@@ -165,6 +172,9 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Unauthorized => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, allow.as_str()));
             }
             ApiError::RateLimited { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
@@ -175,39 +185,17 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<diesel::result::Error> for ApiError {
-    fn from(e: diesel::result::Error) -> Self {
-        match e {
-            diesel::result::Error::NotFound => ApiError::NotFound("not found".into()),
-            e if crate::db::is_unique_violation(&e) => ApiError::conflict("this would duplicate an existing record"),
-            e => ApiError::Internal(format!("database: {e}")),
-        }
-    }
-}
-
-impl From<diesel::r2d2::PoolError> for ApiError {
-    fn from(e: diesel::r2d2::PoolError) -> Self {
-        tracing::error!(error = %e, "no database connection");
-        ApiError::Unavailable
-    }
-}
-
-impl From<actix_web::error::BlockingError> for ApiError {
-    fn from(e: actix_web::error::BlockingError) -> Self {
-        ApiError::Internal(format!("blocking task: {e}"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn validation_problem_lists_fields() {
-        let e = ApiError::Validation(vec![
+        let e: ApiError = Error::Validation(vec![
             FieldError::new("title", "is required"),
             FieldError::new("city", "is required"),
-        ]);
+        ])
+        .into();
         let p = e.problem();
         assert_eq!(p.status, 422);
         assert_eq!(p.detail, "title: is required; city: is required");
@@ -216,8 +204,14 @@ mod tests {
 
     #[test]
     fn internal_errors_hide_details() {
-        let p = ApiError::Internal("password=secret".into()).problem();
+        let p = ApiError::internal("password=secret").problem();
         assert_eq!(p.status, 500);
         assert!(!p.detail.contains("secret"));
+    }
+
+    #[test]
+    fn duplicates_carry_the_existing_id() {
+        let p = ApiError::from(Error::duplicate("taken", "abc")).problem();
+        assert_eq!((p.status, p.extra["existing_id"].as_str()), (409, Some("abc")));
     }
 }

@@ -6,7 +6,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::ApiError;
-use crate::app::AppState;
+use crate::context::AppState;
+use crate::error::Error;
 
 /// A probe's answer.
 #[derive(Serialize, ToSchema)]
@@ -26,7 +27,7 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state
         .db
-        .read(|c| c.batch_execute("SELECT 1").map_err(|_| ApiError::Unavailable))
+        .read(|c| c.batch_execute("SELECT 1").map_err(|_| Error::Unavailable))
         .await?;
     Ok(HttpResponse::Ok().json(Health { status: "ready" }))
 }

@@ -5,7 +5,8 @@ use actix_web::{http::header, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
-use super::error::{ApiError, FieldError};
+use super::error::ApiError;
+use crate::error::Error;
 
 /// The largest JSON body accepted.
 const LIMIT: usize = 1024 * 1024;
@@ -36,9 +37,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
             let bytes = body
                 .await
-                .map_err(|e| ApiError::BadRequest(format!("cannot read the body: {e}")))?;
+                .map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?;
             if bytes.len() > LIMIT {
-                return Err(ApiError::BadRequest(format!("the body is larger than {LIMIT} bytes")));
+                return Err(ApiError::bad_request(format!("the body is larger than {LIMIT} bytes")));
             }
             parse(&bytes).map(Json)
         })
@@ -48,12 +49,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 /// Parses JSON, naming the field at fault when a value has the wrong type or is unknown.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(ApiError::BadRequest("the body is empty; send a JSON object".into()));
+        return Err(ApiError::bad_request("the body is empty; send a JSON object"));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(classify)?;
     de.end()
-        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+        .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
     Ok(value)
 }
 
@@ -74,24 +75,16 @@ fn classify(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
                 None => message,
             };
             let field = if path == "." { "body".to_string() } else { path };
-            ApiError::Validation(vec![FieldError::new(field, message)])
+            Error::invalid(field, message).into()
         }
-        _ => ApiError::BadRequest(format!("malformed JSON: {inner}")),
+        _ => ApiError::bad_request(format!("malformed JSON: {inner}")),
     }
-}
-
-/// Deserialises a field that may be absent (`None`), null (`Some(None)`) or set.
-pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    serde::Deserialize::deserialize(d).map(Some)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nullable::nullable;
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -114,14 +107,20 @@ mod tests {
 
     #[test]
     fn errors_are_classified() {
-        assert!(matches!(parse::<Body>(b"{"), Err(ApiError::BadRequest(_))));
-        assert!(matches!(parse::<Body>(b""), Err(ApiError::BadRequest(_))));
+        assert!(matches!(
+            parse::<Body>(b"{"),
+            Err(ApiError::Domain(Error::BadRequest(_)))
+        ));
+        assert!(matches!(
+            parse::<Body>(b""),
+            Err(ApiError::Domain(Error::BadRequest(_)))
+        ));
         match parse::<Body>(br#"{"title": 5}"#) {
-            Err(ApiError::Validation(e)) => assert_eq!(e[0].field, "title"),
+            Err(ApiError::Domain(Error::Validation(e))) => assert_eq!(e[0].field, "title"),
             other => panic!("{other:?}"),
         }
         match parse::<Body>(br#"{"colour": "red"}"#) {
-            Err(ApiError::Validation(e)) => assert!(e[0].message.contains("colour")),
+            Err(ApiError::Domain(Error::Validation(e))) => assert!(e[0].message.contains("colour")),
             other => panic!("{other:?}"),
         }
     }

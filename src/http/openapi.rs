@@ -1,11 +1,15 @@
 //! The OpenAPI 3.1 document, generated from the handlers, and the offline docs page.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use super::error::{FieldError, Problem};
+use super::error::Problem;
+use crate::error::FieldError;
 use crate::{companies, contacts, events, public, registrations, roadshows, tokens};
 
 /// The whole API.
@@ -44,6 +48,32 @@ use crate::{companies, contacts, events, public, registrations, roadshows, token
     )
 )]
 pub struct ApiDoc;
+
+/// The methods the document declares for a path template (`/api/v1/events/{id}`), as an
+/// `Allow` header value (`GET, PATCH, DELETE`, plus `OPTIONS` for CORS preflights).
+pub fn methods(path: &str) -> Option<String> {
+    static TABLE: OnceLock<HashMap<String, String>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        ApiDoc::openapi()
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let ops = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ];
+                let mut allow: Vec<&str> = ops.iter().filter(|(_, on)| *on).map(|(m, _)| *m).collect();
+                allow.push("OPTIONS");
+                (path.clone(), allow.join(", "))
+            })
+            .collect()
+    });
+    table.get(path).cloned()
+}
 
 /// Adds the bearer scheme and the problem responses every operation can give.
 struct StandardErrors;

@@ -1,7 +1,7 @@
 //! Small response builders shared by handlers.
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{HttpResponse, HttpResponseBuilder};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use serde::Serialize;
 
 use super::concurrency::etag;
@@ -34,12 +34,17 @@ pub fn attachment(content_type: &str, filename: &str, body: String) -> HttpRespo
         .body(body)
 }
 
-/// Handler for methods a resource does not support.
-pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
+/// Handler for methods a resource does not support: 405 with the `Allow` header
+/// listing the methods it has, as the OpenAPI document declares them.
+pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let allow = req
+        .match_pattern()
+        .and_then(|pattern| super::openapi::methods(&pattern))
+        .unwrap_or_default();
+    Err(ApiError::MethodNotAllowed { allow })
 }
 
 /// Handler for paths no route matches.
 pub async fn no_route() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound("no such route; see /api/v1/openapi.json".into()))
+    Err(ApiError::not_found("no such route; see /api/v1/openapi.json"))
 }

@@ -2,3 +2,4 @@
 
 pub mod handlers;
 pub mod rate_limit;
+pub mod service;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::model::{NewRegistration, RegistrationStatus, RegistrationView};
-use crate::http::error::ApiError;
+use crate::error::Error;
 use crate::time::in_zone;
 
 /// The byte-order mark that makes spreadsheet programs read UTF-8 (and so Chinese) right.
@@ -84,9 +84,9 @@ const ALIASES: [(&str, &[&str]); 8] = [
 ];
 
 /// The registrations of one event as CSV, times in the event's zone.
-pub fn export(rows: &[RegistrationView], tz: Tz) -> Result<String, ApiError> {
+pub fn export(rows: &[RegistrationView], tz: Tz) -> Result<String, Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| ApiError::Internal(format!("csv: {e}"));
+    let fail = |e: csv::Error| Error::Internal(format!("csv: {e}"));
     w.write_record(COLUMNS).map_err(fail)?;
     let time = |t: Option<NaiveDateTime>| t.map(|t| in_zone(t, tz).to_rfc3339()).unwrap_or_default();
     for v in rows {
@@ -107,7 +107,7 @@ pub fn export(rows: &[RegistrationView], tz: Tz) -> Result<String, ApiError> {
         ])
         .map_err(fail)?;
     }
-    let bytes = w.into_inner().map_err(|e| ApiError::Internal(format!("csv: {e}")))?;
+    let bytes = w.into_inner().map_err(|e| Error::Internal(format!("csv: {e}")))?;
     Ok(format!("{BOM}{}", String::from_utf8_lossy(&bytes)))
 }
 
@@ -120,9 +120,9 @@ pub struct ImportRow {
 }
 
 /// Reads an import file; a file that is not a CSV of people is a 400.
-pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
+pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, Error> {
     let text = std::str::from_utf8(bytes)
-        .map_err(|_| ApiError::BadRequest("the file is not UTF-8 text; save it as \"CSV UTF-8\"".into()))?;
+        .map_err(|_| Error::BadRequest("the file is not UTF-8 text; save it as \"CSV UTF-8\"".into()))?;
     let text = text.strip_prefix(BOM).unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -130,7 +130,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| ApiError::BadRequest(format!("the file is not CSV: {e}")))?
+        .map_err(|e| Error::BadRequest(format!("the file is not CSV: {e}")))?
         .clone();
     let column = |field: &str| -> Option<usize> {
         let names = ALIASES
@@ -143,7 +143,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
             .position(|h| names.iter().any(|n| n.eq_ignore_ascii_case(h.trim())))
     };
     let (Some(_), Some(_)) = (column("name"), column("email")) else {
-        return Err(ApiError::BadRequest(
+        return Err(Error::BadRequest(
             "not a CSV of registrations: the header row needs name and email columns \
              (e.g. name,email or 姓名,邮箱)"
                 .into(),
@@ -154,7 +154,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
     for (i, record) in reader.records().enumerate() {
         let row = i as u64 + 2;
         if rows.len() >= MAX_ROWS {
-            return Err(ApiError::BadRequest(format!("at most {MAX_ROWS} rows per import")));
+            return Err(Error::BadRequest(format!("at most {MAX_ROWS} rows per import")));
         }
         let request = match record {
             Err(e) => Err(format!("unreadable row: {e}")),

@@ -3,26 +3,20 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::csv::{self as sheet, ImportOutcome, ImportReport, ImportRowReport};
-use super::model::{
-    AttendeeRole, EventBriefRow, NewRegistration, Registration, RegistrationPatch, RegistrationQuery,
-    RegistrationStatus, RegistrationView, Source,
-};
-use super::queries::{self, Filter, Key};
-use super::{rules, service};
-use crate::app::AppState;
-use crate::db::Db;
-use crate::events::queries as events;
+use super::csv::{self as sheet, ImportReport};
+use super::model::{NewRegistration, Registration, RegistrationPatch, RegistrationQuery};
+use super::rules;
+use super::service::{self, Registered};
+use crate::context::AppState;
 use crate::http::auth::Caller;
-use crate::http::concurrency::{etag, Precondition};
+use crate::http::concurrency::{etag, precondition};
 use crate::http::error::ApiError;
+use crate::http::idempotency;
 use crate::http::json::{self, Json};
-use crate::http::pagination::{self, Page};
-use crate::http::respond::{attachment, method_not_allowed, ok_versioned};
-use crate::idempotency::{Claim, Stored};
-use crate::time;
+use crate::http::pagination::Respond;
+use crate::http::respond::{attachment, created, method_not_allowed, ok_versioned};
+use crate::pagination::Page;
 use crate::tokens::Role;
-use crate::validation::{uuid, Checks};
 
 /// Mounts the registration routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -51,9 +45,12 @@ fn location(id: &str) -> String {
     format!("/api/v1/registrations/{id}")
 }
 
-/// One registration as the API shows it.
-fn load(c: &mut Db, id: &str) -> Result<Registration, ApiError> {
-    Ok(Registration::from(queries::view(c, id)?))
+/// The headers a stored (idempotent) registration response is replayed with.
+fn stored_headers(reg: &Registration) -> Vec<(String, String)> {
+    vec![
+        (header::LOCATION.to_string(), location(&reg.id)),
+        (header::ETAG.to_string(), etag(reg.version)),
+    ]
 }
 
 /// Register someone: by `contact_id` or inline (an existing email is reused). 201 with
@@ -74,97 +71,14 @@ pub async fn create(
     caller.require(Role::Organiser)?;
     let event_id = event_id.into_inner();
     let scope = format!("{}:registrations:{event_id}", caller.0.id);
-    let claim = Claim::from_request(&req, scope, &body.0)?;
+    let claim = idempotency::claim(&req, scope, &body.0)?;
     let input = rules::validate(json::from_value::<NewRegistration>(body.0)?)?;
-    let replay = claim.clone();
-    let result = state
-        .db
-        .write(move |c| {
-            if let Some(stored) = claim.as_ref().map(|k| k.replay(c)).transpose()?.flatten() {
-                return Ok(Answer::Stored(stored));
-            }
-            let now = time::now();
-            // Read in the same trip to the database: a second hop to the blocking pool
-            // costs more than this cached query.
-            let event = queries::event_brief(c, &event_id)?;
-            let view = service::register(c, event, input, Source::Organiser, None, now)?;
-            match &claim {
-                Some(claim) => {
-                    let stored = Stored {
-                        status: 201,
-                        body: to_json(&Registration::from(view))?,
-                    };
-                    claim.store(c, &stored, now)?;
-                    Ok(Answer::Stored(stored))
-                }
-                // Without a key the answer is rendered after the commit, off the writer.
-                None => Ok(Answer::Fresh(Box::new(view))),
-            }
-        })
-        .await;
-    let stored = match (result, replay) {
-        (Ok(Answer::Fresh(view)), _) => Stored {
-            status: 201,
-            body: to_json(&Registration::from(*view))?,
+    Ok(
+        match service::create(&state, event_id, input, claim, stored_headers).await? {
+            Registered::Fresh(reg) => created(location(&reg.id), reg.version, &reg),
+            Registered::Stored(stored) => idempotency::replay(&stored),
         },
-        (Ok(Answer::Stored(stored)), _) => stored,
-        // A retry that raced its original loses (duplicate, or the key's row): once the
-        // original has committed, answer with its response.
-        (Err(e), Some(claim)) => match state.db.read(move |c| claim.replay(c)).await? {
-            Some(stored) => stored,
-            None => return Err(e),
-        },
-        (Err(e), None) => return Err(e),
-    };
-    let saved: serde_json::Value = serde_json::from_str(&stored.body).unwrap_or_default();
-    let id = saved["id"].as_str().unwrap_or_default();
-    let version = saved["version"].as_i64().unwrap_or(1) as i32;
-    Ok(stored.respond(&[("location", location(id)), ("etag", etag(version))]))
-}
-
-/// What the registration transaction hands back.
-enum Answer {
-    /// A response stored under an idempotency key (new or replayed).
-    Stored(Stored),
-    /// A new registration, to be rendered after the commit.
-    Fresh(Box<RegistrationView>),
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ApiError> {
-    serde_json::to_string(value).map_err(|e| ApiError::Internal(e.to_string()))
-}
-
-/// Validated list filters for an event's registrations.
-fn filter(event_id: String, q: RegistrationQuery) -> Result<(Filter, Option<Key>, i64), ApiError> {
-    let (after, limit) = pagination::window::<Key>(q.limit, q.cursor.as_deref())?;
-    let mut c = Checks::default();
-    let filter = Filter {
-        event_id: Some(event_id),
-        contact_id: None,
-        status: q
-            .status
-            .and_then(|s| c.check(RegistrationStatus::parse("status", &s)))
-            .map(|s| s.as_str().into()),
-        role: q
-            .role
-            .and_then(|r| c.check(AttendeeRole::parse("role", &r)))
-            .map(|r| r.as_str().into()),
-        company_id: q.company_id.and_then(|v| c.check(uuid("company_id", &v))),
-        q: c.text("q", q.q, 200).map(|s| s.to_lowercase()),
-    };
-    c.finish()?;
-    Ok((filter, after, limit))
-}
-
-/// One page of registrations, in the order they were made.
-pub fn page(c: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> Result<Page<Registration>, ApiError> {
-    let rows = queries::views(c, filter, after, limit)?;
-    Ok(pagination::page(
-        rows,
-        limit,
-        |v| (v.row.created_at, v.row.id.clone()),
-        Registration::from,
-    ))
+    )
 }
 
 /// List an event's registrations, filtered by status, role, company or text.
@@ -179,15 +93,9 @@ pub async fn list(
     query: web::Query<RegistrationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let (filter, after, limit) = filter(event_id.into_inner(), query.into_inner())?;
-    let page = state
-        .db
-        .read(move |c| {
-            events::get(c, filter.event_id.as_deref().unwrap_or_default())?;
-            page(c, &filter, after.as_ref(), limit)
-        })
-        .await?;
-    page.respond()
+    service::list(&state, event_id.into_inner(), query.into_inner())
+        .await?
+        .respond()
 }
 
 /// The event's registrations as a spreadsheet (CSV, UTF-8 with BOM, times in the event's zone).
@@ -201,19 +109,7 @@ pub async fn export(
     event_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let event_id = event_id.into_inner();
-    let text = state
-        .db
-        .read(move |c| {
-            let event = events::get(c, &event_id)?;
-            let filter = Filter {
-                event_id: Some(event_id),
-                ..Default::default()
-            };
-            let rows = queries::views(c, &filter, None, i32::MAX as i64)?;
-            sheet::export(&rows, event.tz())
-        })
-        .await?;
+    let text = service::export(&state, event_id.into_inner()).await?;
     Ok(attachment("text/csv; charset=utf-8", "registrations.csv", text))
 }
 
@@ -244,53 +140,7 @@ pub async fn import(
         ));
     }
     let rows = sheet::parse(&body)?;
-    let event_id = event_id.into_inner();
-    let event = state
-        .db
-        .read(move |c| {
-            let event = events::get(c, &event_id)?;
-            rules::check_open(&event, time::now())?;
-            Ok(EventBriefRow::from(&event))
-        })
-        .await?;
-    let mut report = ImportReport::default();
-    for row in rows {
-        let input = row.request.map_err(ApiError::BadRequest).and_then(rules::validate);
-        let result = match input {
-            Ok(input) => {
-                let event = event.clone();
-                state
-                    .db
-                    .write(move |c| service::register(c, event, input, Source::Import, None, time::now()))
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        report.push(match result {
-            Ok(view) => ImportRowReport {
-                row: row.row,
-                outcome: ImportOutcome::Created,
-                status: Some(view.row.status()),
-                registration_id: Some(view.row.id),
-                reason: None,
-            },
-            Err(ApiError::Conflict { detail, extra }) if extra.contains_key("existing_id") => ImportRowReport {
-                row: row.row,
-                outcome: ImportOutcome::Duplicate,
-                registration_id: extra["existing_id"].as_str().map(String::from),
-                status: None,
-                reason: Some(detail),
-            },
-            Err(e @ (ApiError::Internal(_) | ApiError::Unavailable)) => return Err(e),
-            Err(e) => ImportRowReport {
-                row: row.row,
-                outcome: ImportOutcome::Invalid,
-                registration_id: None,
-                status: None,
-                reason: Some(e.to_string()),
-            },
-        });
-    }
+    let report = service::import(&state, event_id.into_inner(), rows).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -300,8 +150,7 @@ pub async fn import(
     security(("bearer" = [])))]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let id = id.into_inner();
-    let reg = state.db.read(move |c| load(c, &id)).await?;
+    let reg = service::get(&state, id.into_inner()).await?;
     Ok(ok_versioned(reg.version, &reg))
 }
 
@@ -318,34 +167,8 @@ pub async fn update(
     body: Json<RegistrationPatch>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let (id, patch) = (id.into_inner(), body.0);
-    let expected = Precondition::new(&req, patch.version);
-    let reg = state
-        .db
-        .write(move |c| {
-            let current = queries::get(c, &id)?;
-            expected.check(current.version)?;
-            let row = rules::apply_patch(&current, patch.role, patch.notes, time::now())?;
-            queries::save(c, &row)?;
-            load(c, &id)
-        })
-        .await?;
-    Ok(ok_versioned(reg.version, &reg))
-}
-
-/// Runs a service operation on one registration and answers with the result.
-async fn change(
-    state: web::Data<AppState>,
-    id: String,
-    op: fn(&mut Db, &str, chrono::NaiveDateTime) -> Result<super::model::RegistrationRow, ApiError>,
-) -> Result<HttpResponse, ApiError> {
-    let reg = state
-        .db
-        .write(move |c| {
-            op(c, &id, time::now())?;
-            load(c, &id)
-        })
-        .await?;
+    let expected = precondition(&req, body.0.version);
+    let reg = service::patch(&state, id.into_inner(), body.0, expected).await?;
     Ok(ok_versioned(reg.version, &reg))
 }
 
@@ -356,10 +179,12 @@ async fn change(
 pub async fn cancel(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    change(state, id.into_inner(), service::cancel).await
+    let reg = service::change(&state, id.into_inner(), precondition(&req, None), service::cancel).await?;
+    Ok(ok_versioned(reg.version, &reg))
 }
 
 /// Check an attendee in; a second call keeps the first time. 409 unless registered.
@@ -369,10 +194,12 @@ pub async fn cancel(
 pub async fn check_in(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    change(state, id.into_inner(), service::check_in).await
+    let reg = service::change(&state, id.into_inner(), precondition(&req, None), service::check_in).await?;
+    Ok(ok_versioned(reg.version, &reg))
 }
 
 /// Undo a check-in.
@@ -382,8 +209,16 @@ pub async fn check_in(
 pub async fn undo_check_in(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    change(state, id.into_inner(), service::undo_check_in).await
+    let reg = service::change(
+        &state,
+        id.into_inner(),
+        precondition(&req, None),
+        service::undo_check_in,
+    )
+    .await?;
+    Ok(ok_versioned(reg.version, &reg))
 }

@@ -10,7 +10,7 @@ use crate::contacts::model::Language;
 use crate::db::schema::{contacts, events, registrations};
 use crate::db::stored_time::{MaybeStoredTime, StoredTime};
 use crate::events::model::EventStatus;
-use crate::http::json::nullable;
+use crate::nullable::nullable;
 use crate::string_enum;
 use crate::time::in_zone;
 
@@ -66,6 +66,10 @@ pub struct RegistrationRow {
     #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
     pub version: i32,
+    /// The company name a public registrant typed, for an organiser to link.
+    pub stated_company: Option<String>,
+    /// The name a public registrant typed; what their own link shows them.
+    pub stated_name: Option<String>,
 }
 
 impl RegistrationRow {
@@ -145,7 +149,7 @@ pub struct EventBrief {
     pub title: String,
     pub city: String,
     pub timezone: String,
-    #[serde(serialize_with = "crate::http::rfc3339::serialize")]
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub starts_at: DateTime<FixedOffset>,
     pub status: EventStatus,
 }
@@ -180,16 +184,19 @@ pub struct Registration {
     /// 1 for the next to get a seat; null unless waitlisted.
     pub waitlist_position: Option<i64>,
     pub source: Source,
-    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
+    #[serde(serialize_with = "crate::rfc3339::serialize_option")]
     pub checked_in_at: Option<DateTime<FixedOffset>>,
-    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
+    #[serde(serialize_with = "crate::rfc3339::serialize_option")]
     pub cancelled_at: Option<DateTime<FixedOffset>>,
     /// When the registration was made.
-    #[serde(serialize_with = "crate::http::rfc3339::serialize")]
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub created_at: DateTime<FixedOffset>,
-    #[serde(serialize_with = "crate::http::rfc3339::serialize")]
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub updated_at: DateTime<FixedOffset>,
     pub version: i32,
+    /// The company name typed on the public form (never made into a company by an
+    /// anonymous caller): link the contact to a company by hand if it is right.
+    pub stated_company: Option<String>,
     pub contact: ContactBrief,
     pub event: EventBrief,
 }
@@ -213,6 +220,7 @@ impl From<RegistrationView> for Registration {
             contact_id: row.contact_id,
             notes: row.notes,
             version: row.version,
+            stated_company: row.stated_company,
             contact: ContactBrief {
                 language: Language::from_stored(&v.contact.language),
                 id: v.contact.id,
@@ -329,11 +337,11 @@ pub struct PublicRegistration {
     pub waitlist_position: Option<i64>,
     pub name: String,
     pub email: String,
-    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
+    #[serde(serialize_with = "crate::rfc3339::serialize_option")]
     pub checked_in_at: Option<DateTime<FixedOffset>>,
-    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
+    #[serde(serialize_with = "crate::rfc3339::serialize_option")]
     pub cancelled_at: Option<DateTime<FixedOffset>>,
-    #[serde(serialize_with = "crate::http::rfc3339::serialize")]
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub created_at: DateTime<FixedOffset>,
     pub event: PublicEvent,
 }
@@ -349,9 +357,9 @@ pub struct PublicEvent {
     pub venue: Option<String>,
     pub address: Option<String>,
     pub timezone: String,
-    #[serde(serialize_with = "crate::http::rfc3339::serialize")]
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub starts_at: DateTime<FixedOffset>,
-    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
+    #[serde(serialize_with = "crate::rfc3339::serialize_option")]
     pub ends_at: Option<DateTime<FixedOffset>>,
     pub status: EventStatus,
     pub cancel_reason: Option<String>,

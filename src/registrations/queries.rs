@@ -3,11 +3,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{ContactBriefRow, EventBriefRow, RegistrationRow, RegistrationView};
+use super::model::{ContactBriefRow, EventBriefRow, Registration, RegistrationRow, RegistrationView};
 use crate::db::schema::{companies, contacts, events, registrations};
 use crate::db::search::{contains_pattern, lower};
 use crate::db::Db;
-use crate::http::error::ApiError;
+use crate::error::Error;
+use crate::pagination::{self, Page};
 
 /// The position after which a page starts: (created, id).
 pub type Key = (NaiveDateTime, String);
@@ -25,51 +26,72 @@ pub struct Filter {
 }
 
 /// Stores a new registration.
-pub fn insert(conn: &mut Db, row: &RegistrationRow) -> Result<(), ApiError> {
+pub fn insert(conn: &mut Db, row: &RegistrationRow) -> Result<(), Error> {
     diesel::insert_into(registrations::table).values(row).execute(conn)?;
     Ok(())
 }
 
-/// Saves a changed registration.
-pub fn save(conn: &mut Db, row: &RegistrationRow) -> Result<(), ApiError> {
-    diesel::update(registrations::table.find(&row.id))
-        .set(row)
-        .execute(conn)?;
+/// Saves a changed registration if the stored version is still `expected`; a 409 if a
+/// concurrent change (cancel, check-in, promotion) got there first.
+pub fn save(conn: &mut Db, row: &RegistrationRow, expected: i32) -> Result<(), Error> {
+    let n = diesel::update(
+        registrations::table
+            .find(&row.id)
+            .filter(registrations::version.eq(expected)),
+    )
+    .set(row)
+    .execute(conn)?;
+    if n == 0 {
+        return Err(Error::conflict(
+            "the registration was changed at the same time; fetch it again and retry",
+        ));
+    }
     Ok(())
 }
 
+/// One page of registrations as the API shows them, in the order they were made.
+pub fn page(c: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> Result<Page<Registration>, Error> {
+    let rows = views(c, filter, after, limit)?;
+    Ok(pagination::page(
+        rows,
+        limit,
+        |v| (v.row.created_at, v.row.id.clone()),
+        Registration::from,
+    ))
+}
+
 /// What a registration shows of its event, or 404.
-pub fn event_brief(conn: &mut Db, event_id: &str) -> Result<EventBriefRow, ApiError> {
+pub fn event_brief(conn: &mut Db, event_id: &str) -> Result<EventBriefRow, Error> {
     events::table
         .find(event_id)
         .select(EventBriefRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::NotFound(format!("no event with id {event_id}")))
+        .ok_or_else(|| Error::NotFound(format!("no event with id {event_id}")))
 }
 
 /// The registration with this id, or 404.
-pub fn get(conn: &mut Db, id: &str) -> Result<RegistrationRow, ApiError> {
+pub fn get(conn: &mut Db, id: &str) -> Result<RegistrationRow, Error> {
     registrations::table
         .find(id)
         .select(RegistrationRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::NotFound(format!("no registration with id {id}")))
+        .ok_or_else(|| Error::NotFound(format!("no registration with id {id}")))
 }
 
 /// The registration behind a public manage token, or 404.
-pub fn by_manage_token(conn: &mut Db, token_hash: &str) -> Result<RegistrationRow, ApiError> {
+pub fn by_manage_token(conn: &mut Db, token_hash: &str) -> Result<RegistrationRow, Error> {
     registrations::table
         .filter(registrations::manage_token_hash.eq(token_hash))
         .select(RegistrationRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::NotFound("no registration for this link".into()))
+        .ok_or_else(|| Error::NotFound("no registration for this link".into()))
 }
 
 /// The contact's registration for the event, if any.
-pub fn find_for(conn: &mut Db, event_id: &str, contact_id: &str) -> Result<Option<RegistrationRow>, ApiError> {
+pub fn find_for(conn: &mut Db, event_id: &str, contact_id: &str) -> Result<Option<RegistrationRow>, Error> {
     Ok(registrations::table
         .filter(registrations::event_id.eq(event_id))
         .filter(registrations::contact_id.eq(contact_id))
@@ -79,7 +101,7 @@ pub fn find_for(conn: &mut Db, event_id: &str, contact_id: &str) -> Result<Optio
 }
 
 /// The first `n` waitlisted registrations of an event, longest-waiting first.
-pub fn waitlist_head(conn: &mut Db, event_id: &str, n: i64) -> Result<Vec<RegistrationRow>, ApiError> {
+pub fn waitlist_head(conn: &mut Db, event_id: &str, n: i64) -> Result<Vec<RegistrationRow>, Error> {
     Ok(registrations::table
         .filter(registrations::event_id.eq(event_id))
         .filter(registrations::status.eq("waitlisted"))
@@ -90,7 +112,7 @@ pub fn waitlist_head(conn: &mut Db, event_id: &str, n: i64) -> Result<Vec<Regist
 }
 
 /// Waitlist tickets of an event in order, to number positions.
-fn waitlist_tickets(conn: &mut Db, event_id: &str) -> Result<Vec<i32>, ApiError> {
+fn waitlist_tickets(conn: &mut Db, event_id: &str) -> Result<Vec<i32>, Error> {
     let seqs: Vec<Option<i32>> = registrations::table
         .filter(registrations::event_id.eq(event_id))
         .filter(registrations::status.eq("waitlisted"))
@@ -101,7 +123,7 @@ fn waitlist_tickets(conn: &mut Db, event_id: &str) -> Result<Vec<i32>, ApiError>
 }
 
 /// A registration's place on its event's waitlist (1 = next), if waitlisted.
-pub fn position(conn: &mut Db, row: &RegistrationRow) -> Result<Option<i64>, ApiError> {
+pub fn position(conn: &mut Db, row: &RegistrationRow) -> Result<Option<i64>, Error> {
     let Some(seq) = row.waiting_ticket() else {
         return Ok(None);
     };
@@ -117,12 +139,7 @@ pub fn position(conn: &mut Db, row: &RegistrationRow) -> Result<Option<i64>, Api
 type ViewTuple = (RegistrationRow, EventBriefRow, ContactBriefRow, Option<String>);
 
 /// One page of registrations with their event, contact and company (`limit + 1` rows).
-pub fn views(
-    conn: &mut Db,
-    filter: &Filter,
-    after: Option<&Key>,
-    limit: i64,
-) -> Result<Vec<RegistrationView>, ApiError> {
+pub fn views(conn: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> Result<Vec<RegistrationView>, Error> {
     let mut query = registrations::table
         .inner_join(events::table)
         .inner_join(contacts::table.left_join(companies::table))
@@ -172,7 +189,7 @@ pub fn views(
 }
 
 /// One registration with its event, contact and company, or 404.
-pub fn view(conn: &mut Db, id: &str) -> Result<RegistrationView, ApiError> {
+pub fn view(conn: &mut Db, id: &str) -> Result<RegistrationView, Error> {
     let row = get(conn, id)?;
     let filter = Filter {
         event_id: Some(row.event_id),
@@ -182,11 +199,11 @@ pub fn view(conn: &mut Db, id: &str) -> Result<RegistrationView, ApiError> {
     views(conn, &filter, None, 1)?
         .into_iter()
         .next()
-        .ok_or_else(|| ApiError::NotFound(format!("no registration with id {id}")))
+        .ok_or_else(|| Error::NotFound(format!("no registration with id {id}")))
 }
 
 /// Adds waitlist positions: one ticket list per event on the page.
-fn number_waitlist(conn: &mut Db, rows: Vec<ViewTuple>) -> Result<Vec<RegistrationView>, ApiError> {
+fn number_waitlist(conn: &mut Db, rows: Vec<ViewTuple>) -> Result<Vec<RegistrationView>, Error> {
     let mut tickets: std::collections::HashMap<String, Vec<i32>> = Default::default();
     let mut out = Vec::with_capacity(rows.len());
     for (row, event, contact, company_name) in rows {

@@ -2,10 +2,12 @@
 
 use chrono::NaiveDateTime;
 
-use super::model::{AttendeeRole, NewRegistration, RegistrationRow, RegistrationStatus};
+use super::model::{AttendeeRole, NewRegistration, RegistrationQuery, RegistrationRow, RegistrationStatus};
+use super::queries::{Filter, Key};
 use crate::contacts::model::{self as contacts, ContactFields, NewContact};
+use crate::error::Error;
 use crate::events::model::{EventCounts, EventRow, EventStatus};
-use crate::http::error::ApiError;
+use crate::pagination;
 use crate::time::in_zone;
 use crate::validation::{uuid, Checks};
 
@@ -29,7 +31,7 @@ pub struct RegisterInput {
 }
 
 /// Validates a registration request.
-pub fn validate(input: NewRegistration) -> Result<RegisterInput, ApiError> {
+pub fn validate(input: NewRegistration) -> Result<RegisterInput, Error> {
     let mut c = Checks::default();
     let role = match input.role {
         Some(r) => c.check(AttendeeRole::parse("role", &r)),
@@ -70,12 +72,12 @@ pub fn validate(input: NewRegistration) -> Result<RegisterInput, ApiError> {
     c.finish()?;
     match (person, role) {
         (Some(person), Some(role)) => Ok(RegisterInput { person, role, notes }),
-        _ => Err(ApiError::invalid("body", "invalid registration")),
+        _ => Err(Error::invalid("body", "invalid registration")),
     }
 }
 
 /// 409 unless the event takes registrations now: scheduled and not closed.
-pub fn check_open(event: &EventRow, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn check_open(event: &EventRow, now: NaiveDateTime) -> Result<(), Error> {
     let why = match event.status() {
         EventStatus::Scheduled => None,
         EventStatus::Draft => Some("the event is still a draft; schedule it first".to_string()),
@@ -83,11 +85,11 @@ pub fn check_open(event: &EventRow, now: NaiveDateTime) -> Result<(), ApiError> 
         EventStatus::Completed => Some("the event is completed".to_string()),
     };
     if let Some(why) = why {
-        return Err(ApiError::conflict(format!("registration is not open: {why}")));
+        return Err(Error::conflict(format!("registration is not open: {why}")));
     }
     if let Some(closes) = event.registration_closes_at {
         if now >= closes {
-            return Err(ApiError::conflict(format!(
+            return Err(Error::conflict(format!(
                 "registration closed at {}",
                 in_zone(closes, event.tz()).to_rfc3339()
             )));
@@ -106,19 +108,19 @@ pub fn seats_to_fill(capacity: Option<i32>, counts: &EventCounts) -> i32 {
 }
 
 /// 409 unless the registration may be checked in.
-pub fn check_can_check_in(reg: &RegistrationRow) -> Result<(), ApiError> {
+pub fn check_can_check_in(reg: &RegistrationRow) -> Result<(), Error> {
     match reg.status() {
         RegistrationStatus::Registered => Ok(()),
-        other => Err(ApiError::conflict(format!(
+        other => Err(Error::conflict(format!(
             "only registered attendees can check in; this registration is {other}"
         ))),
     }
 }
 
 /// 409 when a checked-in registration would be cancelled.
-pub fn check_can_cancel(reg: &RegistrationRow) -> Result<(), ApiError> {
+pub fn check_can_cancel(reg: &RegistrationRow) -> Result<(), Error> {
     if reg.checked_in_at.is_some() {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "this attendee has checked in; undo the check-in before cancelling",
         ));
     }
@@ -131,7 +133,7 @@ pub fn apply_patch(
     role: Option<String>,
     notes: Option<Option<String>>,
     now: NaiveDateTime,
-) -> Result<RegistrationRow, ApiError> {
+) -> Result<RegistrationRow, Error> {
     let mut c = Checks::default();
     let mut row = current.clone();
     if let Some(r) = role.and_then(|r| c.check(AttendeeRole::parse("role", &r))) {
@@ -144,6 +146,28 @@ pub fn apply_patch(
     row.version = current.version + 1;
     row.updated_at = now;
     Ok(row)
+}
+
+/// Validated list filters for an event's registrations, the cursor and the page size.
+pub fn list_filter(event_id: String, q: RegistrationQuery) -> Result<(Filter, Option<Key>, i64), Error> {
+    let (after, limit) = pagination::window::<Key>(q.limit, q.cursor.as_deref())?;
+    let mut c = Checks::default();
+    let filter = Filter {
+        event_id: Some(event_id),
+        contact_id: None,
+        status: q
+            .status
+            .and_then(|s| c.check(RegistrationStatus::parse("status", &s)))
+            .map(|s| s.as_str().into()),
+        role: q
+            .role
+            .and_then(|r| c.check(AttendeeRole::parse("role", &r)))
+            .map(|r| r.as_str().into()),
+        company_id: q.company_id.and_then(|v| c.check(uuid("company_id", &v))),
+        q: c.text("q", q.q, 200).map(|s| s.to_lowercase()),
+    };
+    c.finish()?;
+    Ok((filter, after, limit))
 }
 
 #[cfg(test)]
@@ -161,7 +185,7 @@ mod tests {
             capacity,
             ..Default::default()
         };
-        let mut row = new_event(input, "e".into(), crate::time::now()).unwrap();
+        let mut row = new_event(input, "e".into(), crate::clock::Clock::system().now()).unwrap();
         row.status = status.into();
         row
     }
@@ -176,7 +200,7 @@ mod tests {
 
     #[test]
     fn closed_events_say_why() {
-        let now = crate::time::now();
+        let now = crate::clock::Clock::system().now();
         for (status, word) in [
             ("draft", "draft"),
             ("cancelled", "cancelled"),

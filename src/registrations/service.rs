@@ -4,15 +4,23 @@
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
-use super::model::{ContactBriefRow, EventBriefRow, RegistrationRow, RegistrationStatus, RegistrationView, Source};
-use super::queries;
+use super::csv::{self as sheet, ImportOutcome, ImportReport, ImportRowReport};
+use super::model::{
+    ContactBriefRow, EventBriefRow, Registration, RegistrationPatch, RegistrationQuery, RegistrationRow,
+    RegistrationStatus, RegistrationView, Source,
+};
+use super::queries::{self, Filter};
 use super::rules::{self, Person, RegisterInput};
 use crate::companies::queries as companies;
 use crate::contacts::model::ContactRow;
 use crate::contacts::queries as contacts;
+use crate::context::AppState;
 use crate::db::{retry_race, Db};
+use crate::error::Error;
 use crate::events::queries::{self as events, Place};
-use crate::http::error::ApiError;
+use crate::idempotency::{Claim, Stored};
+use crate::pagination::Page;
+use crate::precondition::Precondition;
 
 /// Registers a person for an event: a seat while any remain, else the waitlist.
 /// `manage_token_hash` is set for self-service registrations. The answer is built from
@@ -25,11 +33,16 @@ pub fn register(
     source: Source,
     manage_token_hash: Option<String>,
     now: NaiveDateTime,
-) -> Result<RegistrationView, ApiError> {
+) -> Result<RegistrationView, Error> {
     let event_id = event.id.clone();
     let event_id = event_id.as_str();
     // Any error below rolls the whole transaction back, the new contact included.
-    let (contact, company_name, new_contact) = resolve(c, input.person, now)?;
+    let public = source == Source::Public;
+    let stated_name = match (&input.person, public) {
+        (Person::Inline(fields, _), true) => Some(fields.name.clone()),
+        _ => None,
+    };
+    let (contact, company_name, stated_company, new_contact) = resolve(c, input.person, public, now)?;
     // A contact made just now has no registrations to find.
     let existing = if new_contact {
         None
@@ -37,10 +50,12 @@ pub fn register(
         queries::find_for(c, event_id, &contact.id)?
     };
     if let Some(existing) = &existing {
-        if existing.status() != RegistrationStatus::Cancelled {
+        // An anonymous caller never re-activates (or takes over) a registration: its
+        // owner's link keeps working.
+        if public || existing.status() != RegistrationStatus::Cancelled {
             let mut extra = Map::new();
             extra.insert("existing_id".into(), Value::String(existing.id.clone()));
-            return Err(ApiError::Conflict {
+            return Err(Error::Conflict {
                 detail: format!(
                     "{} is already registered for this event (registration {}, {})",
                     contact.name, existing.id, existing.status
@@ -52,7 +67,7 @@ pub fn register(
     let Some(place) = events::take_place(c, event_id, now)? else {
         // Not open: say why (404 for no event, 409 naming the state or the closing time).
         rules::check_open(&events::get(c, event_id)?, now)?;
-        return Err(ApiError::conflict("registration is not open right now; try again"));
+        return Err(Error::conflict("registration is not open right now; try again"));
     };
     let (status, waitlist_seq, waitlist_position) = match place {
         Place::Seat => (RegistrationStatus::Registered, None, None),
@@ -73,10 +88,13 @@ pub fn register(
         created_at: now,
         updated_at: now,
         version: 1,
+        stated_company,
+        stated_name,
     };
     let row = match existing {
         // Someone who cancelled registers again: the same registration comes back.
         Some(old) => {
+            let old_version = old.version;
             let row = RegistrationRow {
                 manage_token_hash: row.manage_token_hash.clone().or(old.manage_token_hash),
                 id: old.id,
@@ -84,7 +102,7 @@ pub fn register(
                 version: old.version + 1,
                 ..row
             };
-            queries::save(c, &row)?;
+            queries::save(c, &row, old_version)?;
             row
         }
         None => {
@@ -110,14 +128,26 @@ pub fn register(
 }
 
 /// The contact a registration is for (an existing one, or found/created by email), the
-/// name of their company, and whether the contact is new.
-fn resolve(c: &mut Db, person: Person, now: NaiveDateTime) -> Result<(ContactRow, Option<String>, bool), ApiError> {
+/// name of their company, the company name an anonymous caller typed, and whether the
+/// contact is new. An anonymous (`public`) caller changes no existing contact and makes
+/// no company: the name they typed is kept on the registration instead.
+fn resolve(
+    c: &mut Db,
+    person: Person,
+    public: bool,
+    now: NaiveDateTime,
+) -> Result<(ContactRow, Option<String>, Option<String>, bool), Error> {
+    if let (true, Person::Inline(mut fields, stated)) = (public, person.clone()) {
+        fields.company_id = None;
+        let (contact, new) = retry_race(c, |c| contacts::find_or_add(c, &fields, now))?;
+        return Ok((contact, None, stated, new));
+    }
     let ((contact, new), named) = match person {
         Person::Existing(id) => {
             let contact = contacts::find(c, &id)?
-                .ok_or_else(|| ApiError::invalid("contact_id", format!("no contact with id {id}")))?;
+                .ok_or_else(|| Error::invalid("contact_id", format!("no contact with id {id}")))?;
             if contact.erased_at.is_some() {
-                return Err(ApiError::invalid("contact_id", "this contact was erased"));
+                return Err(Error::invalid("contact_id", "this contact was erased"));
             }
             ((contact, false), None)
         }
@@ -137,96 +167,307 @@ fn resolve(c: &mut Db, person: Person, now: NaiveDateTime) -> Result<(ContactRow
         (Some(id), Some(company)) if *id == company.id => Some(company.name),
         (Some(id), _) => companies::find(c, id)?.map(|company| company.name),
     };
-    Ok((contact, company_name, new))
+    Ok((contact, company_name, None, new))
 }
 
-/// Cancels a registration; a freed seat goes to the longest-waiting person.
-/// Cancelling twice changes nothing.
-pub fn cancel(c: &mut Db, id: &str, now: NaiveDateTime) -> Result<RegistrationRow, ApiError> {
-    let event_id = queries::get(c, id)?.event_id;
-    events::lock(c, &event_id)?;
-    let current = queries::get(c, id)?;
+/// Cancels a registration if `expected` holds; a freed seat goes to the longest-waiting
+/// person. Cancelling twice changes nothing.
+pub fn cancel(c: &mut Db, id: &str, expected: &Precondition, now: NaiveDateTime) -> Result<RegistrationRow, Error> {
+    let current = lock(c, id)?;
+    expected.check(current.version)?;
     let was = current.status();
     if was == RegistrationStatus::Cancelled {
         return Ok(current);
     }
     rules::check_can_cancel(&current)?;
+    let event_id = current.event_id.clone();
     let row = RegistrationRow {
         status: RegistrationStatus::Cancelled.as_str().into(),
         cancelled_at: Some(now),
-        updated_at: now,
-        version: current.version + 1,
-        ..current
+        ..bumped(&current, now)
     };
-    queries::save(c, &row)?;
+    queries::save(c, &row, current.version)?;
     match was {
         RegistrationStatus::Registered => {
             events::add_counts(c, &event_id, -1, 0, 0)?;
-            fill_seats(c, &event_id)?;
+            fill_seats(c, &event_id, now)?;
         }
         _ => events::add_counts(c, &event_id, 0, -1, 0)?,
     }
     Ok(row)
 }
 
+/// Locks the registration's event (seats and counters change together) and reads the
+/// registration afresh under that lock.
+fn lock(c: &mut Db, id: &str) -> Result<RegistrationRow, Error> {
+    let event_id = queries::get(c, id)?.event_id;
+    events::lock(c, &event_id)?;
+    queries::get(c, id)
+}
+
+/// The next version of a registration, changed at `now`.
+fn bumped(current: &RegistrationRow, now: NaiveDateTime) -> RegistrationRow {
+    RegistrationRow {
+        updated_at: now,
+        version: current.version + 1,
+        ..current.clone()
+    }
+}
+
 /// Gives free seats to waitlisted registrations in the order they joined the waitlist
 /// (call with the event locked: after a cancellation or a capacity change).
-pub fn fill_seats(c: &mut Db, event_id: &str) -> Result<(), ApiError> {
+pub fn fill_seats(c: &mut Db, event_id: &str, now: NaiveDateTime) -> Result<(), Error> {
     let (event, counts) = events::get_full(c, event_id)?;
     let n = rules::seats_to_fill(event.capacity, &counts);
     if n == 0 {
         return Ok(());
     }
-    let now = crate::time::now();
     let promoted = queries::waitlist_head(c, event_id, n as i64)?;
     for reg in &promoted {
         let row = RegistrationRow {
             status: RegistrationStatus::Registered.as_str().into(),
-            updated_at: now,
-            version: reg.version + 1,
-            ..reg.clone()
+            ..bumped(reg, now)
         };
-        queries::save(c, &row)?;
+        queries::save(c, &row, reg.version)?;
     }
     let k = promoted.len() as i32;
     events::add_counts(c, event_id, k, -k, 0)
 }
 
-/// Records a check-in; a second check-in keeps the first time.
-pub fn check_in(c: &mut Db, id: &str, now: NaiveDateTime) -> Result<RegistrationRow, ApiError> {
-    let event_id = queries::get(c, id)?.event_id;
-    events::lock(c, &event_id)?;
-    let current = queries::get(c, id)?;
+/// Records a check-in if `expected` holds; a second check-in keeps the first time.
+pub fn check_in(c: &mut Db, id: &str, expected: &Precondition, now: NaiveDateTime) -> Result<RegistrationRow, Error> {
+    let current = lock(c, id)?;
+    expected.check(current.version)?;
     if current.checked_in_at.is_some() {
         return Ok(current);
     }
     rules::check_can_check_in(&current)?;
     let row = RegistrationRow {
         checked_in_at: Some(now),
-        updated_at: now,
-        version: current.version + 1,
-        ..current
+        ..bumped(&current, now)
     };
-    queries::save(c, &row)?;
-    events::add_counts(c, &event_id, 0, 0, 1)?;
+    queries::save(c, &row, current.version)?;
+    events::add_counts(c, &current.event_id, 0, 0, 1)?;
     Ok(row)
 }
 
-/// Undoes a check-in; undoing when not checked in changes nothing.
-pub fn undo_check_in(c: &mut Db, id: &str, now: NaiveDateTime) -> Result<RegistrationRow, ApiError> {
-    let event_id = queries::get(c, id)?.event_id;
-    events::lock(c, &event_id)?;
-    let current = queries::get(c, id)?;
+/// Undoes a check-in if `expected` holds; undoing when not checked in changes nothing.
+pub fn undo_check_in(
+    c: &mut Db,
+    id: &str,
+    expected: &Precondition,
+    now: NaiveDateTime,
+) -> Result<RegistrationRow, Error> {
+    let current = lock(c, id)?;
+    expected.check(current.version)?;
     if current.checked_in_at.is_none() {
         return Ok(current);
     }
     let row = RegistrationRow {
         checked_in_at: None,
-        updated_at: now,
-        version: current.version + 1,
-        ..current
+        ..bumped(&current, now)
     };
-    queries::save(c, &row)?;
-    events::add_counts(c, &event_id, 0, 0, -1)?;
+    queries::save(c, &row, current.version)?;
+    events::add_counts(c, &current.event_id, 0, 0, -1)?;
     Ok(row)
+}
+
+/// Changes a registration's role or notes if `expected` holds.
+pub fn update(
+    c: &mut Db,
+    id: &str,
+    patch: RegistrationPatch,
+    expected: &Precondition,
+    now: NaiveDateTime,
+) -> Result<RegistrationRow, Error> {
+    let current = queries::get(c, id)?;
+    expected.check(current.version)?;
+    let row = rules::apply_patch(&current, patch.role, patch.notes, now)?;
+    queries::save(c, &row, current.version)?;
+    Ok(row)
+}
+
+/// What registering answers: a new registration, or the response stored under the
+/// request's idempotency key (new or replayed).
+pub enum Registered {
+    Fresh(Box<Registration>),
+    Stored(Stored),
+}
+
+/// Registers someone (organiser or import), honouring an idempotency key: the first
+/// response to a key is stored, with the headers `headers` gives it, in the same
+/// transaction as the registration.
+pub async fn create(
+    ctx: &AppState,
+    event_id: String,
+    input: RegisterInput,
+    claim: Option<Claim>,
+    headers: fn(&Registration) -> Vec<(String, String)>,
+) -> Result<Registered, Error> {
+    let now = ctx.clock.now();
+    let replay = claim.clone();
+    let result = ctx
+        .db
+        .write(move |c| {
+            if let Some(stored) = claim.as_ref().map(|k| k.replay(c)).transpose()?.flatten() {
+                return Ok(Answer::Stored(stored));
+            }
+            // Read in the same trip to the database: a second hop to the blocking pool
+            // costs more than this cached query.
+            let event = queries::event_brief(c, &event_id)?;
+            let view = register(c, event, input, Source::Organiser, None, now)?;
+            match &claim {
+                Some(claim) => {
+                    let registration = Registration::from(view);
+                    let stored = Stored {
+                        status: 201,
+                        body: to_json(&registration)?,
+                        headers: headers(&registration),
+                    };
+                    claim.store(c, &stored, now)?;
+                    Ok(Answer::Stored(stored))
+                }
+                // Without a key the answer is rendered after the commit, off the writer.
+                None => Ok(Answer::Fresh(Box::new(view))),
+            }
+        })
+        .await;
+    match (result, replay) {
+        (Ok(Answer::Fresh(view)), _) => Ok(Registered::Fresh(Box::new(Registration::from(*view)))),
+        (Ok(Answer::Stored(stored)), _) => Ok(Registered::Stored(stored)),
+        // A retry that raced its original loses (duplicate, or the key's row): once the
+        // original has committed, answer with its response.
+        (Err(e), Some(claim)) => match ctx.db.read(move |c| claim.replay(c)).await? {
+            Some(stored) => Ok(Registered::Stored(stored)),
+            None => Err(e),
+        },
+        (Err(e), None) => Err(e),
+    }
+}
+
+/// What the registration transaction hands back.
+enum Answer {
+    Stored(Stored),
+    Fresh(Box<RegistrationView>),
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Imports spreadsheet rows into an event, each on its own: the report says what
+/// became of each row (created, duplicate or invalid).
+pub async fn import(ctx: &AppState, event_id: String, rows: Vec<sheet::ImportRow>) -> Result<ImportReport, Error> {
+    let now = ctx.clock.now();
+    let event = ctx
+        .db
+        .read(move |c| {
+            let event = events::get(c, &event_id)?;
+            rules::check_open(&event, now)?;
+            Ok::<_, Error>(EventBriefRow::from(&event))
+        })
+        .await?;
+    let mut report = ImportReport::default();
+    for row in rows {
+        let input = row.request.map_err(Error::BadRequest).and_then(rules::validate);
+        let result = match input {
+            Ok(input) => {
+                let event = event.clone();
+                let now = ctx.clock.now();
+                ctx.db
+                    .write(move |c| register(c, event, input, Source::Import, None, now))
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        report.push(match result {
+            Ok(view) => ImportRowReport {
+                row: row.row,
+                outcome: ImportOutcome::Created,
+                status: Some(view.row.status()),
+                registration_id: Some(view.row.id),
+                reason: None,
+            },
+            Err(Error::Conflict { detail, extra }) if extra.contains_key("existing_id") => ImportRowReport {
+                row: row.row,
+                outcome: ImportOutcome::Duplicate,
+                registration_id: extra["existing_id"].as_str().map(String::from),
+                status: None,
+                reason: Some(detail),
+            },
+            // The database is gone: stop, rather than report every row invalid.
+            Err(e @ (Error::Internal(_) | Error::Unavailable)) => return Err(e),
+            Err(e) => ImportRowReport {
+                row: row.row,
+                outcome: ImportOutcome::Invalid,
+                registration_id: None,
+                status: None,
+                reason: Some(e.to_string()),
+            },
+        });
+    }
+    Ok(report)
+}
+
+/// One page of an event's registrations.
+pub async fn list(ctx: &AppState, event_id: String, q: RegistrationQuery) -> Result<Page<Registration>, Error> {
+    let (filter, after, limit) = rules::list_filter(event_id, q)?;
+    ctx.db
+        .read(move |c| {
+            events::get(c, filter.event_id.as_deref().unwrap_or_default())?;
+            queries::page(c, &filter, after.as_ref(), limit)
+        })
+        .await
+}
+
+/// The event's registrations as a spreadsheet.
+pub async fn export(ctx: &AppState, event_id: String) -> Result<String, Error> {
+    ctx.db
+        .read(move |c| {
+            let event = events::get(c, &event_id)?;
+            let filter = Filter {
+                event_id: Some(event_id),
+                ..Default::default()
+            };
+            let rows = queries::views(c, &filter, None, i32::MAX as i64)?;
+            sheet::export(&rows, event.tz())
+        })
+        .await
+}
+
+/// One registration as the API shows it.
+pub async fn get(ctx: &AppState, id: String) -> Result<Registration, Error> {
+    ctx.db
+        .read(move |c| Ok(Registration::from(queries::view(c, &id)?)))
+        .await
+}
+
+/// A change to one registration, run in a transaction with the clock's "now".
+pub type Change = fn(&mut Db, &str, &Precondition, NaiveDateTime) -> Result<RegistrationRow, Error>;
+
+/// Runs `change` on a registration and answers with the result as the API shows it.
+pub async fn change(ctx: &AppState, id: String, expected: Precondition, change: Change) -> Result<Registration, Error> {
+    let now = ctx.clock.now();
+    ctx.db
+        .write(move |c| {
+            change(c, &id, &expected, now)?;
+            Ok(Registration::from(queries::view(c, &id)?))
+        })
+        .await
+}
+
+/// Changes a registration's role or notes if `expected` holds.
+pub async fn patch(
+    ctx: &AppState,
+    id: String,
+    patch: RegistrationPatch,
+    expected: Precondition,
+) -> Result<Registration, Error> {
+    let now = ctx.clock.now();
+    ctx.db
+        .write(move |c| {
+            update(c, &id, patch, &expected, now)?;
+            Ok(Registration::from(queries::view(c, &id)?))
+        })
+        .await
 }

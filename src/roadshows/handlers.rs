@@ -1,24 +1,19 @@
 //! HTTP handlers for `/api/v1/roadshows`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use uuid::Uuid;
 
-use super::model::{self, NewRoadshow, Roadshow, RoadshowPatch, RoadshowQuery, RoadshowRow};
-use super::queries::{self, Key};
-use crate::app::AppState;
+use super::model::{NewRoadshow, Roadshow, RoadshowPatch, RoadshowQuery};
+use super::service;
 use crate::calendar;
-use crate::db::Db;
-use crate::events::handlers::page as event_page;
+use crate::context::AppState;
 use crate::events::model::{Event, EventQuery};
-use crate::events::queries as event_queries;
-use crate::events::rules::list_filter;
 use crate::http::auth::Caller;
-use crate::http::concurrency::Precondition;
+use crate::http::concurrency::precondition;
 use crate::http::error::ApiError;
 use crate::http::json::Json;
-use crate::http::pagination::{self, Page};
+use crate::http::pagination::Respond;
 use crate::http::respond::{attachment, created, method_not_allowed, ok_versioned};
-use crate::time;
+use crate::pagination::Page;
 use crate::tokens::Role;
 
 /// Mounts the roadshow routes.
@@ -48,28 +43,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// The API view of some roadshows, deriving each one's span from its events in one query.
-fn with_spans(c: &mut Db, rows: Vec<RoadshowRow>) -> Result<Vec<Roadshow>, ApiError> {
-    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let events = event_queries::of_roadshows(c, &ids)?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let mine: Vec<_> = events
-                .iter()
-                .filter(|e| e.roadshow_id.as_deref() == Some(row.id.as_str()))
-                .collect();
-            Roadshow::new(row, &mine)
-        })
-        .collect())
-}
-
-fn one(c: &mut Db, row: RoadshowRow) -> Result<Roadshow, ApiError> {
-    with_spans(c, vec![row])?
-        .pop()
-        .ok_or_else(|| ApiError::Internal("roadshow vanished".into()))
-}
-
 /// Create a roadshow.
 #[utoipa::path(post, path = "/api/v1/roadshows", tag = "roadshows", request_body = NewRoadshow,
     responses((status = 201, description = "Created", body = Roadshow,
@@ -81,14 +54,7 @@ pub async fn create(
     body: Json<NewRoadshow>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let row = model::new_roadshow(body.0, Uuid::new_v4().to_string(), time::now())?;
-    let roadshow = state
-        .db
-        .write(move |c| {
-            queries::insert(c, &row)?;
-            one(c, row)
-        })
-        .await?;
+    let roadshow = service::create(&state, body.0).await?;
     Ok(created(
         format!("/api/v1/roadshows/{}", roadshow.id),
         roadshow.version,
@@ -106,21 +72,7 @@ pub async fn list(
     query: web::Query<RoadshowQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let query = query.into_inner();
-    let (after, limit) = pagination::window::<Key>(query.limit, query.cursor.as_deref())?;
-    let page = state
-        .db
-        .read(move |c| {
-            let rows = queries::list(c, after.as_ref(), limit)?;
-            // Spans are loaded for the whole page at once, after it is cut.
-            let page = pagination::page(rows, limit, |r| (r.created_at, r.id.clone()), |r| r);
-            Ok(Page {
-                items: with_spans(c, page.items)?,
-                next_cursor: page.next_cursor,
-            })
-        })
-        .await?;
-    page.respond()
+    service::list(&state, query.into_inner()).await?.respond()
 }
 
 /// Fetch one roadshow with its span, cities and event count.
@@ -129,14 +81,7 @@ pub async fn list(
     security(("bearer" = [])))]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let id = id.into_inner();
-    let roadshow = state
-        .db
-        .read(move |c| {
-            let row = queries::get(c, &id)?;
-            one(c, row)
-        })
-        .await?;
+    let roadshow = service::get(&state, id.into_inner()).await?;
     Ok(ok_versioned(roadshow.version, &roadshow))
 }
 
@@ -153,18 +98,8 @@ pub async fn update(
     body: Json<RoadshowPatch>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let (id, patch) = (id.into_inner(), body.0);
-    let expected = Precondition::new(&req, patch.version);
-    let roadshow = state
-        .db
-        .write(move |c| {
-            let current = queries::get(c, &id)?;
-            expected.check(current.version)?;
-            let row = model::apply_patch(&current, patch, time::now())?;
-            queries::update(c, &row, current.version)?;
-            one(c, row)
-        })
-        .await?;
+    let expected = precondition(&req, body.0.version);
+    let roadshow = service::update(&state, id.into_inner(), body.0, expected).await?;
     Ok(ok_versioned(roadshow.version, &roadshow))
 }
 
@@ -178,8 +113,7 @@ pub async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let id = id.into_inner();
-    state.db.write(move |c| queries::delete(c, &id)).await?;
+    service::delete(&state, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -195,17 +129,9 @@ pub async fn events(
     query: web::Query<EventQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let id = id.into_inner();
-    let (mut filter, after, limit) = list_filter(query.into_inner())?;
-    let page = state
-        .db
-        .read(move |c| {
-            queries::get(c, &id)?;
-            filter.roadshow_id = Some(id);
-            event_page(c, &filter, after.as_ref(), limit)
-        })
-        .await?;
-    page.respond()
+    service::events(&state, id.into_inner(), query.into_inner())
+        .await?
+        .respond()
 }
 
 /// All the roadshow's events as one iCalendar file, each in its own zone.
@@ -218,19 +144,6 @@ pub async fn calendar_file(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let id = id.into_inner();
-    let (row, events) = state
-        .db
-        .read(move |c| {
-            let row = queries::get(c, &id)?;
-            let events = event_queries::of_roadshows(c, &[id.as_str()])?;
-            Ok((row, events))
-        })
-        .await?;
-    let text = calendar::build(&row.name, &events, state.settings.base_url());
-    Ok(attachment(
-        calendar::CONTENT_TYPE,
-        &format!("roadshow-{}.ics", row.id),
-        text,
-    ))
+    let (id, text) = service::calendar(&state, id.into_inner()).await?;
+    Ok(attachment(calendar::CONTENT_TYPE, &format!("roadshow-{id}.ics"), text))
 }

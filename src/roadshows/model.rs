@@ -7,9 +7,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::roadshows;
 use crate::db::stored_time::StoredTime;
+use crate::error::Error;
 use crate::events::model::{EventRow, EventStatus};
-use crate::http::error::ApiError;
-use crate::http::json::nullable;
+use crate::nullable::nullable;
 use crate::time::in_zone;
 use crate::validation::Checks;
 
@@ -41,10 +41,10 @@ pub struct Roadshow {
     /// E.g. an industry chain.
     pub theme: Option<String>,
     /// Start of its first event that is not cancelled, in that event's zone.
-    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
+    #[serde(serialize_with = "crate::rfc3339::serialize_option")]
     pub starts_at: Option<DateTime<FixedOffset>>,
     /// End (or start) of its last event that is not cancelled, in that event's zone.
-    #[serde(serialize_with = "crate::http::rfc3339::serialize_option")]
+    #[serde(serialize_with = "crate::rfc3339::serialize_option")]
     pub ends_at: Option<DateTime<FixedOffset>>,
     /// Cities of its events that are not cancelled, in time order, each once.
     pub cities: Vec<String>,
@@ -140,7 +140,7 @@ pub struct RoadshowQuery {
 }
 
 /// Validates a new roadshow.
-pub fn new_roadshow(input: NewRoadshow, id: String, now: NaiveDateTime) -> Result<RoadshowRow, ApiError> {
+pub fn new_roadshow(input: NewRoadshow, id: String, now: NaiveDateTime) -> Result<RoadshowRow, Error> {
     let mut c = Checks::default();
     let name = c.required("name", input.name, NAME_MAX);
     let description = c.text("description", input.description, LONG_MAX);
@@ -158,7 +158,7 @@ pub fn new_roadshow(input: NewRoadshow, id: String, now: NaiveDateTime) -> Resul
 }
 
 /// Applies a patch to a roadshow.
-pub fn apply_patch(current: &RoadshowRow, patch: RoadshowPatch, now: NaiveDateTime) -> Result<RoadshowRow, ApiError> {
+pub fn apply_patch(current: &RoadshowRow, patch: RoadshowPatch, now: NaiveDateTime) -> Result<RoadshowRow, Error> {
     let mut c = Checks::default();
     let mut row = current.clone();
     if let Some(name) = patch.name {
@@ -190,7 +190,7 @@ mod tests {
             starts_at: Some(starts.into()),
             ..Default::default()
         };
-        new_event(input, id.into(), crate::time::now()).unwrap()
+        new_event(input, id.into(), crate::clock::Clock::system().now()).unwrap()
     }
 
     #[test]
@@ -215,6 +215,6 @@ mod tests {
 
     #[test]
     fn names_are_required() {
-        assert!(new_roadshow(NewRoadshow::default(), "x".into(), crate::time::now()).is_err());
+        assert!(new_roadshow(NewRoadshow::default(), "x".into(), crate::clock::Clock::system().now()).is_err());
     }
 }

@@ -6,19 +6,19 @@ use diesel::prelude::*;
 use super::model::RoadshowRow;
 use crate::db::schema::{events, roadshows};
 use crate::db::Db;
-use crate::http::error::ApiError;
+use crate::error::Error;
 
 /// The position after which a page starts: (created, id).
 pub type Key = (NaiveDateTime, String);
 
 /// Stores a new roadshow.
-pub fn insert(conn: &mut Db, row: &RoadshowRow) -> Result<(), ApiError> {
+pub fn insert(conn: &mut Db, row: &RoadshowRow) -> Result<(), Error> {
     diesel::insert_into(roadshows::table).values(row).execute(conn)?;
     Ok(())
 }
 
 /// The roadshow with this id, if any.
-pub fn find(conn: &mut Db, id: &str) -> Result<Option<RoadshowRow>, ApiError> {
+pub fn find(conn: &mut Db, id: &str) -> Result<Option<RoadshowRow>, Error> {
     Ok(roadshows::table
         .find(id)
         .select(RoadshowRow::as_select())
@@ -27,20 +27,20 @@ pub fn find(conn: &mut Db, id: &str) -> Result<Option<RoadshowRow>, ApiError> {
 }
 
 /// The roadshow with this id, or 404.
-pub fn get(conn: &mut Db, id: &str) -> Result<RoadshowRow, ApiError> {
-    find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no roadshow with id {id}")))
+pub fn get(conn: &mut Db, id: &str) -> Result<RoadshowRow, Error> {
+    find(conn, id)?.ok_or_else(|| Error::NotFound(format!("no roadshow with id {id}")))
 }
 
 /// 422 on `roadshow_id` unless the roadshow exists (for events joining one).
-pub fn ensure_exists(conn: &mut Db, id: &str) -> Result<(), ApiError> {
+pub fn ensure_exists(conn: &mut Db, id: &str) -> Result<(), Error> {
     match find(conn, id)? {
         Some(_) => Ok(()),
-        None => Err(ApiError::invalid("roadshow_id", format!("no roadshow with id {id}"))),
+        None => Err(Error::invalid("roadshow_id", format!("no roadshow with id {id}"))),
     }
 }
 
 /// One page of roadshows in creation order (`limit + 1` rows).
-pub fn list(conn: &mut Db, after: Option<&Key>, limit: i64) -> Result<Vec<RoadshowRow>, ApiError> {
+pub fn list(conn: &mut Db, after: Option<&Key>, limit: i64) -> Result<Vec<RoadshowRow>, Error> {
     let mut query = roadshows::table.select(RoadshowRow::as_select()).into_boxed();
     if let Some((created, id)) = after {
         query = query.filter(
@@ -56,12 +56,12 @@ pub fn list(conn: &mut Db, after: Option<&Key>, limit: i64) -> Result<Vec<Roadsh
 }
 
 /// Writes `row` if the stored version is still `expected`.
-pub fn update(conn: &mut Db, row: &RoadshowRow, expected: i32) -> Result<(), ApiError> {
+pub fn update(conn: &mut Db, row: &RoadshowRow, expected: i32) -> Result<(), Error> {
     let n = diesel::update(roadshows::table.find(&row.id).filter(roadshows::version.eq(expected)))
         .set(row)
         .execute(conn)?;
     if n == 0 {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "the roadshow was changed at the same time; fetch it again and retry",
         ));
     }
@@ -69,14 +69,14 @@ pub fn update(conn: &mut Db, row: &RoadshowRow, expected: i32) -> Result<(), Api
 }
 
 /// Deletes a roadshow that has no events (409 otherwise).
-pub fn delete(conn: &mut Db, id: &str) -> Result<(), ApiError> {
+pub fn delete(conn: &mut Db, id: &str) -> Result<(), Error> {
     get(conn, id)?;
     let n: i64 = events::table
         .filter(events::roadshow_id.eq(id))
         .count()
         .get_result(conn)?;
     if n > 0 {
-        return Err(ApiError::conflict(format!(
+        return Err(Error::conflict(format!(
             "the roadshow still has {n} event(s); move them to another roadshow or delete them first"
         )));
     }

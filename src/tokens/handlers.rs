@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{queries, validate_name, NewToken, Role, TokenInfo};
-use crate::app::AppState;
+use crate::context::AppState;
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
 use crate::http::json::Json;
@@ -47,7 +47,8 @@ pub async fn create(
     caller.require(Role::Admin)?;
     let CreateToken { name, role } = body.0;
     let name = validate_name(&name).map_err(|m| ApiError::invalid("name", m))?;
-    let token = state.db.write(move |c| queries::create(c, &name, role)).await?;
+    let now = state.clock.now();
+    let token = state.db.write(move |c| queries::create(c, &name, role, now)).await?;
     Ok(HttpResponse::Created().json(token))
 }
 
@@ -61,7 +62,8 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
     Ok(HttpResponse::Ok().json(tokens))
 }
 
-/// Revoke a token; it stops working at once on every replica.
+/// Revoke a token: it stops working at once on this replica and within
+/// `auth.token_cache_secs` (default 5 s) on every other one.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path, description = "Token id")),
     responses((status = 204, description = "Revoked")),
     security(("bearer" = [])))]
@@ -73,7 +75,8 @@ pub async fn revoke(
     caller.require(Role::Admin)?;
     let id = id.into_inner();
     let revoked = id.clone();
-    state.db.write(move |c| queries::revoke(c, &id)).await?;
+    let now = state.clock.now();
+    state.db.write(move |c| queries::revoke(c, &id, now)).await?;
     state.tokens.forget(&revoked);
     Ok(HttpResponse::NoContent().finish())
 }

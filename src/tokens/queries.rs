@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{hash, NewToken, Role, TokenInfo};
 use crate::db::schema::api_tokens;
 use crate::db::{is_unique_violation, Db};
-use crate::http::error::ApiError;
+use crate::error::Error;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = api_tokens)]
@@ -32,10 +32,9 @@ impl TokenRow {
 }
 
 /// Stores a new token under a unique name and returns its secret once.
-pub fn create(conn: &mut Db, name: &str, role: Role) -> Result<NewToken, ApiError> {
+pub fn create(conn: &mut Db, name: &str, role: Role, now: NaiveDateTime) -> Result<NewToken, Error> {
     let token = super::generate();
     let id = Uuid::new_v4().to_string();
-    let now = crate::time::now();
     diesel::insert_into(api_tokens::table)
         .values((
             api_tokens::id.eq(&id),
@@ -47,7 +46,7 @@ pub fn create(conn: &mut Db, name: &str, role: Role) -> Result<NewToken, ApiErro
         .execute(conn)
         .map_err(|e| {
             if is_unique_violation(&e) {
-                ApiError::conflict(format!("a token named {name:?} already exists"))
+                Error::conflict(format!("a token named {name:?} already exists"))
             } else {
                 e.into()
             }
@@ -64,7 +63,7 @@ pub fn create(conn: &mut Db, name: &str, role: Role) -> Result<NewToken, ApiErro
 }
 
 /// The live token with this hash, if any.
-pub fn find_active(conn: &mut Db, token_hash: &str) -> Result<Option<TokenInfo>, ApiError> {
+pub fn find_active(conn: &mut Db, token_hash: &str) -> Result<Option<TokenInfo>, Error> {
     let row = api_tokens::table
         .filter(api_tokens::token_hash.eq(token_hash))
         .filter(api_tokens::revoked_at.is_null())
@@ -75,7 +74,7 @@ pub fn find_active(conn: &mut Db, token_hash: &str) -> Result<Option<TokenInfo>,
 }
 
 /// All tokens, oldest first.
-pub fn list(conn: &mut Db) -> Result<Vec<TokenInfo>, ApiError> {
+pub fn list(conn: &mut Db) -> Result<Vec<TokenInfo>, Error> {
     let rows = api_tokens::table
         .order((api_tokens::created_at, api_tokens::id))
         .select(TokenRow::as_select())
@@ -84,26 +83,26 @@ pub fn list(conn: &mut Db) -> Result<Vec<TokenInfo>, ApiError> {
 }
 
 /// Revokes a token; revoking twice keeps the first time.
-pub fn revoke(conn: &mut Db, id: &str) -> Result<(), ApiError> {
+pub fn revoke(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<(), Error> {
     let found: i64 = api_tokens::table
         .filter(api_tokens::id.eq(id))
         .count()
         .get_result(conn)?;
     if found == 0 {
-        return Err(ApiError::NotFound(format!("no token with id {id}")));
+        return Err(Error::NotFound(format!("no token with id {id}")));
     }
     diesel::update(
         api_tokens::table
             .filter(api_tokens::id.eq(id))
             .filter(api_tokens::revoked_at.is_null()),
     )
-    .set(api_tokens::revoked_at.eq(crate::time::now()))
+    .set(api_tokens::revoked_at.eq(now))
     .execute(conn)?;
     Ok(())
 }
 
 /// True when no token was ever made (a fresh database).
-pub fn none_exist(conn: &mut Db) -> Result<bool, ApiError> {
+pub fn none_exist(conn: &mut Db) -> Result<bool, Error> {
     let n: i64 = api_tokens::table.count().get_result(conn)?;
     Ok(n == 0)
 }

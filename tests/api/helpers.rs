@@ -6,6 +6,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use reqwest::{header::HeaderMap, Method};
 use roadshow::app::Application;
+use roadshow::clock::Clock;
 use roadshow::config::Settings;
 use roadshow::db::Database;
 use roadshow::tokens::{queries, Role};
@@ -78,6 +79,8 @@ pub struct TestApp {
     pub admin: String,
     pub organiser: String,
     pub viewer: String,
+    /// The app's clock: the system's, which a test can move forward instead of sleeping.
+    pub clock: Clock,
     /// Kept so the database lives as long as the app.
     _db: TestDb,
 }
@@ -140,11 +143,12 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp 
     settings.server.port = 0;
     settings.database.pool_size = 4;
     tweak(&mut settings);
+    let clock = Clock::adjustable();
     let database = Database::open(&db.url, settings.database.pool_size).expect("open database");
     database.migrate().expect("migrate");
     let token = |name: &str, role: Role| {
         database
-            .write_blocking(|c| queries::create(c, name, role))
+            .write_blocking(|c| queries::create(c, name, role, clock.now()))
             .expect("create token")
             .token
     };
@@ -153,7 +157,7 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp 
         token("test-organiser", Role::Organiser),
         token("test-viewer", Role::Viewer),
     );
-    let app = Application::build(settings, database).expect("build app");
+    let app = Application::build(settings, database, clock.clone()).expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run());
     TestApp {
@@ -162,6 +166,7 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp 
         admin,
         organiser,
         viewer,
+        clock,
         _db: db,
     }
 }

@@ -218,6 +218,12 @@ async fn idempotency_keys_replay_the_first_response() {
         .send(Method::POST, &url, Some(&app.organiser), Some(person(7)), &key)
         .await;
     assert_eq!((retry.status, &retry.body), (201, &first.body));
+    // The replay carries the headers the first answer had, stored with it.
+    let location = format!("/api/v1/registrations/{}", first.body["id"].as_str().unwrap());
+    for r in [&first, &retry] {
+        assert_eq!(r.header("location"), Some(location.as_str()));
+        assert_eq!(r.header("etag"), Some("\"1\""));
+    }
     assert_eq!(app.counts(&ev).await.0, 1);
 
     let other = app
@@ -241,7 +247,7 @@ async fn idempotency_keys_replay_the_first_response() {
 #[tokio::test]
 async fn idempotency_keys_expire_after_the_retention() {
     let app = spawn_with(|s| {
-        s.idempotency.retention_secs = 1;
+        s.idempotency.retention_secs = 86_400;
         s.idempotency.purge_interval_secs = 1;
     })
     .await;
@@ -257,7 +263,9 @@ async fn idempotency_keys_expire_after_the_retention() {
         .await
         .assert_problem(422);
 
-    // Once purged, the key is free again: the same key with another body registers.
+    // A day and a bit later (by the app's clock) the purge frees the key: the same key
+    // with another body registers. The loop waits for the purge thread, not for time.
+    app.clock.advance(chrono::Duration::hours(25));
     let mut later = None;
     for _ in 0..50 {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;

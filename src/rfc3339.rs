@@ -1,7 +1,7 @@
 //! API times as RFC 3339 text, written straight into a small buffer. Byte for byte what
 //! chrono's serde writes (fractional seconds only when present, in 3, 6 or 9 digits;
 //! `Z` for UTC), but without `core::fmt`, which perf showed as a visible share of
-//! the event list. Use with `#[serde(serialize_with = "crate::http::rfc3339::serialize")]`.
+//! the event list. Use with `#[serde(serialize_with = "crate::rfc3339::serialize")]`.
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use serde::{Serialize, Serializer};
