@@ -280,7 +280,9 @@ pub fn update(
     expected: &Precondition,
     now: NaiveDateTime,
 ) -> Result<RegistrationRow, Error> {
-    let current = queries::get(c, id)?;
+    // Under the event's lock, like every other change, so an edit waits for a concurrent
+    // cancel or promotion instead of failing (the versioned save stays the safety net).
+    let current = lock(c, id)?;
     expected.check(current.version)?;
     let row = rules::apply_patch(&current, patch.role, patch.notes, now)?;
     queries::save(c, &row, current.version)?;

@@ -6,6 +6,7 @@ mod calendar;
 mod cli;
 mod contacts;
 mod events;
+mod ground;
 mod helpers;
 mod platform;
 mod public;
