@@ -7,6 +7,7 @@ mod cli;
 mod contacts;
 mod events;
 mod helpers;
+mod input;
 mod platform;
 mod public;
 mod registrations;
