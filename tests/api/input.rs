@@ -289,6 +289,16 @@ async fn nul_in_a_csv_cell_makes_that_row_invalid() {
             r.text
         );
     }
+    let res = app
+        .client
+        .post(format!("{}/api/v1/events/a%00b/registrations/import", app.base))
+        .bearer_auth(&app.organiser)
+        .header("content-type", "text/csv")
+        .body("name,email\nLi,li@scu.edu.cn\n")
+        .send()
+        .await
+        .unwrap();
+    read(res).await.assert_problem(404);
 }
 
 #[tokio::test]
