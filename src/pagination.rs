@@ -3,6 +3,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{de::DeserializeOwned, Serialize};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::error::{Error, FieldError};
@@ -48,8 +49,22 @@ pub fn decode<K: DeserializeOwned>(cursor: &str) -> Result<K, Error> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .filter(ours)
+        .and_then(|value| serde_json::from_value(value).ok())
         .ok_or_else(|| Error::BadRequest("the cursor is not valid; start again without one".into()))
+}
+
+/// Whether a decoded cursor could be one we made. Our keys hold ids and times in years
+/// 0000–9999, so a control character (which PostgreSQL may refuse, e.g. NUL) or a signed
+/// year (out of the database's range) means someone forged it.
+fn ours(value: &Value) -> bool {
+    match value {
+        Value::String(s) => !s.chars().any(char::is_control) && !s.starts_with(['+', '-']),
+        Value::Array(items) => items.iter().all(ours),
+        Value::Object(members) => members.iter().all(|(k, v)| ours(&Value::String(k.clone())) && ours(v)),
+        _ => true,
+    }
 }
 
 /// Builds a page from `limit + 1` fetched rows: the extra row only says there is more.
@@ -82,6 +97,10 @@ mod tests {
         let back: (String, String) = decode(&c).unwrap();
         assert_eq!(back.1, "abc");
         assert!(decode::<(String, String)>("!!!").is_err());
+        let forged = |k: &(&str, &str)| decode::<(String, String)>(&encode(k));
+        assert!(forged(&("2024-03-04T06:00:00", "a\u{0}b")).is_err());
+        assert!(forged(&("-10000-01-01T00:00:00", "abc")).is_err());
+        assert!(forged(&("+10000-01-01T00:00:00", "abc")).is_err());
     }
 
     #[test]

@@ -211,8 +211,8 @@ pub fn new_company(input: NewCompany, id: String, now: NaiveDateTime) -> Result<
             .and_then(|v| c.check(website("website", &v))),
         is_target: input.is_target.unwrap_or(false),
         assessment_score: score(&mut c, input.assessment_score),
-        assessment_notes: c.text("assessment_notes", input.assessment_notes, LONG_MAX),
-        notes: c.text("notes", input.notes, LONG_MAX),
+        assessment_notes: c.long_text("assessment_notes", input.assessment_notes, LONG_MAX),
+        notes: c.long_text("notes", input.notes, LONG_MAX),
         created_at: now,
         updated_at: now,
         version: 1,
@@ -248,10 +248,10 @@ pub fn apply_patch(current: &CompanyRow, p: CompanyPatch, now: NaiveDateTime) ->
         row.assessment_score = score(&mut c, v);
     }
     if let Some(v) = p.assessment_notes {
-        row.assessment_notes = c.text("assessment_notes", v, LONG_MAX);
+        row.assessment_notes = c.long_text("assessment_notes", v, LONG_MAX);
     }
     if let Some(v) = p.notes {
-        row.notes = c.text("notes", v, LONG_MAX);
+        row.notes = c.long_text("notes", v, LONG_MAX);
     }
     c.finish()?;
     row.version = current.version + 1;

@@ -9,6 +9,7 @@ use crate::db::schema::companies;
 use crate::db::search::{contains_pattern, lower};
 use crate::db::{is_unique_violation, Db};
 use crate::error::Error;
+use crate::validation::is_uuid;
 
 /// The position after which a page starts: (created, id).
 pub type Key = (NaiveDateTime, String);
@@ -53,6 +54,9 @@ pub fn insert(conn: &mut Db, row: &CompanyRow) -> Result<(), Error> {
 
 /// The company with this id, if any.
 pub fn find(conn: &mut Db, id: &str) -> Result<Option<CompanyRow>, Error> {
+    if !is_uuid(id) {
+        return Ok(None);
+    }
     Ok(companies::table
         .find(id)
         .select(CompanyRow::as_select())

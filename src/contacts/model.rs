@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::contacts;
+use crate::db::stored_enum::Known;
 use crate::db::stored_time::{MaybeStoredTime, StoredTime};
 use crate::error::{Error, FieldError};
 use crate::nullable::nullable;
@@ -41,6 +42,7 @@ pub struct ContactRow {
     pub phone: Option<String>,
     pub title: Option<String>,
     pub company_id: Option<String>,
+    #[diesel(deserialize_as = Known<Language>)]
     pub language: String,
     pub timezone: Option<String>,
     pub consent_reminders: bool,
@@ -79,7 +81,7 @@ pub struct Contact {
 impl From<ContactRow> for Contact {
     fn from(r: ContactRow) -> Self {
         Contact {
-            language: Language::from_stored(&r.language),
+            language: Language::from_checked(&r.language),
             id: r.id,
             name: r.name,
             email: r.email,

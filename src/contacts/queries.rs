@@ -9,6 +9,7 @@ use crate::db::schema::{contacts, registrations};
 use crate::db::search::{contains_pattern, lower};
 use crate::db::{is_unique_violation, Db};
 use crate::error::Error;
+use crate::validation::is_uuid;
 
 /// The position after which a page starts: (created, id).
 pub type Key = (NaiveDateTime, String);
@@ -35,6 +36,9 @@ fn duplicate(existing: &ContactRow) -> Error {
 
 /// The contact with this id, if any.
 pub fn find(conn: &mut Db, id: &str) -> Result<Option<ContactRow>, Error> {
+    if !is_uuid(id) {
+        return Ok(None);
+    }
     Ok(contacts::table
         .find(id)
         .select(ContactRow::as_select())

@@ -8,6 +8,7 @@
 
 pub mod schema;
 pub mod search;
+pub mod stored_enum;
 pub mod stored_time;
 
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::events;
+use crate::db::stored_enum::Known;
 use crate::db::stored_time::{MaybeStoredTime, StoredTime};
 use crate::nullable::nullable;
 use crate::string_enum;
@@ -41,6 +42,7 @@ pub struct EventRow {
     pub id: String,
     pub title: String,
     pub summary: Option<String>,
+    #[diesel(deserialize_as = Known<EventKind>)]
     pub kind: String,
     pub industry_chain: Option<String>,
     pub platform: Option<String>,
@@ -58,6 +60,7 @@ pub struct EventRow {
     pub capacity: Option<i32>,
     #[diesel(deserialize_as = MaybeStoredTime)]
     pub registration_closes_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = Known<EventStatus>)]
     pub status: String,
     pub cancel_reason: Option<String>,
     pub roadshow_id: Option<String>,
@@ -91,7 +94,7 @@ impl EventRow {
 
     /// The event's status.
     pub fn status(&self) -> EventStatus {
-        EventStatus::from_stored(&self.status)
+        EventStatus::from_checked(&self.status)
     }
 
     /// The event's tags in order.
@@ -151,7 +154,7 @@ impl Event {
         let tz = row.tz();
         let show = |t: NaiveDateTime| in_zone(t, tz);
         Event {
-            kind: EventKind::from_stored(&row.kind),
+            kind: EventKind::from_checked(&row.kind),
             status: row.status(),
             starts_at: show(row.starts_at),
             ends_at: row.ends_at.map(show),

@@ -10,6 +10,7 @@ use crate::db::Db;
 use crate::error::Error;
 use crate::pagination::{self, Page};
 use crate::time::Bound;
+use crate::validation::is_uuid;
 
 /// Validated list filters.
 #[derive(Debug, Default, Clone)]
@@ -37,6 +38,9 @@ pub fn insert(conn: &mut Db, row: &EventRow) -> Result<(), Error> {
 
 /// The event with this id, if any.
 pub fn find(conn: &mut Db, id: &str) -> Result<Option<EventRow>, Error> {
+    if !is_uuid(id) {
+        return Ok(None);
+    }
     Ok(events::table
         .find(id)
         .select(EventRow::as_select())
@@ -51,6 +55,9 @@ pub fn get(conn: &mut Db, id: &str) -> Result<EventRow, Error> {
 
 /// The event with this id and its counters, or 404.
 pub fn get_full(conn: &mut Db, id: &str) -> Result<(EventRow, EventCounts), Error> {
+    if !is_uuid(id) {
+        return Err(Error::NotFound(format!("no event with id {id}")));
+    }
     events::table
         .find(id)
         .select((EventRow::as_select(), EventCounts::as_select()))
@@ -63,6 +70,9 @@ pub fn get_full(conn: &mut Db, id: &str) -> Result<(EventRow, EventCounts), Erro
 /// connection has no `FOR UPDATE`), so registration changes on one event queue up.
 /// On SQLite the immediate transaction already holds the write lock. 404 if missing.
 pub fn lock(conn: &mut Db, id: &str) -> Result<(), Error> {
+    if !is_uuid(id) {
+        return Err(Error::NotFound(format!("no event with id {id}")));
+    }
     let n = diesel::update(events::table.find(id))
         .set(events::waitlist_seq.eq(events::waitlist_seq))
         .execute(conn)?;
@@ -98,6 +108,9 @@ pub enum Place {
 /// re-checks the condition under the row lock), and O(1) however many registered.
 /// `None` when the event is missing or not open for registration at `now`.
 pub fn take_place(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<Option<Place>, Error> {
+    if !is_uuid(id) {
+        return Ok(None);
+    }
     // Scheduled and not yet closed: rebuilt per statement (diesel expressions are moved).
     let open = || {
         events::status.eq("scheduled").and(
@@ -163,6 +176,9 @@ pub fn update(conn: &mut Db, row: &EventRow, expected: i32) -> Result<(), Error>
 /// concurrent schedule-and-register cannot slip in between a check and the delete.
 /// Answers whether it was deleted.
 pub fn delete_draft(conn: &mut Db, id: &str) -> Result<bool, Error> {
+    if !is_uuid(id) {
+        return Ok(false);
+    }
     let n = diesel::delete(events::table.find(id).filter(events::status.eq("draft"))).execute(conn)?;
     Ok(n == 1)
 }

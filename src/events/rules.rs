@@ -7,7 +7,7 @@ use super::queries::{Filter, Key};
 use crate::error::Error;
 use crate::pagination;
 use crate::time::{local_to_utc, parse_bound, parse_instant, parse_zone, wall_clock};
-use crate::validation::{uuid, Checks};
+use crate::validation::{plain, uuid, Checks, Lines};
 
 /// Longest title accepted.
 pub const TITLE_MAX: usize = 200;
@@ -57,7 +57,7 @@ pub fn new_event(input: NewEvent, id: String, now: NaiveDateTime) -> Result<Even
     let capacity = capacity(&mut c, input.capacity);
     let roadshow_id = input.roadshow_id.and_then(|r| c.check(uuid("roadshow_id", &r)));
     let tags = tags(&mut c, input.tags.unwrap_or_default());
-    let summary = c.text("summary", input.summary, LONG_MAX);
+    let summary = c.long_text("summary", input.summary, LONG_MAX);
     let industry_chain = c.text("industry_chain", input.industry_chain, SHORT_MAX);
     let platform = c.text("platform", input.platform, SHORT_MAX);
     let venue = c.text("venue", input.venue, SHORT_MAX);
@@ -122,7 +122,9 @@ pub fn apply_patch(current: &EventRow, patch: EventPatch, now: NaiveDateTime) ->
             *slot = c.text(field, v, max);
         }
     };
-    set(&mut c, &mut row.summary, "summary", patch.summary, LONG_MAX);
+    if let Some(v) = patch.summary {
+        row.summary = c.long_text("summary", v, LONG_MAX);
+    }
     set(
         &mut c,
         &mut row.industry_chain,
@@ -197,7 +199,7 @@ pub fn apply_patch(current: &EventRow, patch: EventPatch, now: NaiveDateTime) ->
 pub fn cancel(current: &EventRow, reason: Option<String>, now: NaiveDateTime) -> Result<EventRow, Error> {
     check_transition(current.status(), EventStatus::Cancelled)?;
     let mut c = Checks::default();
-    let reason = c.text("reason", reason, LONG_MAX);
+    let reason = c.long_text("reason", reason, LONG_MAX);
     c.finish()?;
     let mut row = current.clone();
     row.status = EventStatus::Cancelled.as_str().into();
@@ -289,6 +291,8 @@ fn tags(c: &mut Checks, input: Vec<String>) -> Vec<String> {
         let tag = tag.trim().to_string();
         if tag.is_empty() || tag.chars().count() > TAG_MAX {
             c.fail(&format!("tags[{i}]"), format!("must be 1 to {TAG_MAX} characters"));
+        } else if c.check(plain(&format!("tags[{i}]"), &tag, Lines::One)).is_none() {
+            // Refused and recorded.
         } else if !out.contains(&tag) {
             out.push(tag);
         }

@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::contacts::model::Language;
 use crate::db::schema::{contacts, events, registrations};
+use crate::db::stored_enum::Known;
 use crate::db::stored_time::{MaybeStoredTime, StoredTime};
 use crate::events::model::EventStatus;
 use crate::nullable::nullable;
@@ -50,11 +51,14 @@ pub struct RegistrationRow {
     pub id: String,
     pub event_id: String,
     pub contact_id: String,
+    #[diesel(deserialize_as = Known<AttendeeRole>)]
     pub role: String,
     pub notes: Option<String>,
+    #[diesel(deserialize_as = Known<RegistrationStatus>)]
     pub status: String,
     /// Ticket number on the event's waitlist: the waitlist is served in this order.
     pub waitlist_seq: Option<i32>,
+    #[diesel(deserialize_as = Known<Source>)]
     pub source: String,
     pub manage_token_hash: Option<String>,
     #[diesel(deserialize_as = MaybeStoredTime)]
@@ -75,7 +79,7 @@ pub struct RegistrationRow {
 impl RegistrationRow {
     /// The registration's status.
     pub fn status(&self) -> RegistrationStatus {
-        RegistrationStatus::from_stored(&self.status)
+        RegistrationStatus::from_checked(&self.status)
     }
 
     /// Its waitlist ticket, while it is on the waitlist.
@@ -95,6 +99,7 @@ pub struct EventBriefRow {
     pub timezone: String,
     #[diesel(deserialize_as = StoredTime)]
     pub starts_at: NaiveDateTime,
+    #[diesel(deserialize_as = Known<EventStatus>)]
     pub status: String,
 }
 
@@ -128,6 +133,7 @@ pub struct ContactBriefRow {
     pub phone: Option<String>,
     pub title: Option<String>,
     pub company_id: Option<String>,
+    #[diesel(deserialize_as = Known<Language>)]
     pub language: String,
 }
 
@@ -207,9 +213,9 @@ impl From<RegistrationView> for Registration {
         let show = |t: NaiveDateTime| in_zone(t, tz);
         let row = v.row;
         Registration {
-            role: AttendeeRole::from_stored(&row.role),
+            role: AttendeeRole::from_checked(&row.role),
             status: row.status(),
-            source: Source::from_stored(&row.source),
+            source: Source::from_checked(&row.source),
             checked_in_at: row.checked_in_at.map(show),
             cancelled_at: row.cancelled_at.map(show),
             created_at: show(row.created_at),
@@ -222,7 +228,7 @@ impl From<RegistrationView> for Registration {
             version: row.version,
             stated_company: row.stated_company,
             contact: ContactBrief {
-                language: Language::from_stored(&v.contact.language),
+                language: Language::from_checked(&v.contact.language),
                 id: v.contact.id,
                 name: v.contact.name,
                 email: v.contact.email,
@@ -233,7 +239,7 @@ impl From<RegistrationView> for Registration {
             },
             event: EventBrief {
                 starts_at: show(v.event.starts_at),
-                status: EventStatus::from_stored(&v.event.status),
+                status: EventStatus::from_checked(&v.event.status),
                 id: v.event.id,
                 title: v.event.title,
                 city: v.event.city,

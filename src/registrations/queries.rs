@@ -9,6 +9,7 @@ use crate::db::search::{contains_pattern, lower};
 use crate::db::Db;
 use crate::error::Error;
 use crate::pagination::{self, Page};
+use crate::validation::is_uuid;
 
 /// The position after which a page starts: (created, id).
 pub type Key = (NaiveDateTime, String);
@@ -62,6 +63,9 @@ pub fn page(c: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> Res
 
 /// What a registration shows of its event, or 404.
 pub fn event_brief(conn: &mut Db, event_id: &str) -> Result<EventBriefRow, Error> {
+    if !is_uuid(event_id) {
+        return Err(Error::NotFound(format!("no event with id {event_id}")));
+    }
     events::table
         .find(event_id)
         .select(EventBriefRow::as_select())
@@ -72,6 +76,9 @@ pub fn event_brief(conn: &mut Db, event_id: &str) -> Result<EventBriefRow, Error
 
 /// The registration with this id, or 404.
 pub fn get(conn: &mut Db, id: &str) -> Result<RegistrationRow, Error> {
+    if !is_uuid(id) {
+        return Err(Error::NotFound(format!("no registration with id {id}")));
+    }
     registrations::table
         .find(id)
         .select(RegistrationRow::as_select())

@@ -37,7 +37,7 @@ pub fn validate(input: NewRegistration) -> Result<RegisterInput, Error> {
         Some(r) => c.check(AttendeeRole::parse("role", &r)),
         None => Some(AttendeeRole::Guest),
     };
-    let notes = c.text("notes", input.notes, NOTES_MAX);
+    let notes = c.long_text("notes", input.notes, NOTES_MAX);
     let person = match input.contact_id {
         Some(id) => {
             let inline = [
@@ -140,7 +140,7 @@ pub fn apply_patch(
         row.role = r.as_str().into();
     }
     if let Some(n) = notes {
-        row.notes = c.text("notes", n, NOTES_MAX);
+        row.notes = c.long_text("notes", n, NOTES_MAX);
     }
     c.finish()?;
     row.version = current.version + 1;

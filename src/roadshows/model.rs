@@ -143,7 +143,7 @@ pub struct RoadshowQuery {
 pub fn new_roadshow(input: NewRoadshow, id: String, now: NaiveDateTime) -> Result<RoadshowRow, Error> {
     let mut c = Checks::default();
     let name = c.required("name", input.name, NAME_MAX);
-    let description = c.text("description", input.description, LONG_MAX);
+    let description = c.long_text("description", input.description, LONG_MAX);
     let theme = c.text("theme", input.theme, NAME_MAX);
     c.finish()?;
     Ok(RoadshowRow {
@@ -165,7 +165,7 @@ pub fn apply_patch(current: &RoadshowRow, patch: RoadshowPatch, now: NaiveDateTi
         row.name = c.required("name", Some(name), NAME_MAX).unwrap_or_default();
     }
     if let Some(d) = patch.description {
-        row.description = c.text("description", d, LONG_MAX);
+        row.description = c.long_text("description", d, LONG_MAX);
     }
     if let Some(t) = patch.theme {
         row.theme = c.text("theme", t, NAME_MAX);

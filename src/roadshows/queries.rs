@@ -7,6 +7,7 @@ use super::model::RoadshowRow;
 use crate::db::schema::{events, roadshows};
 use crate::db::Db;
 use crate::error::Error;
+use crate::validation::is_uuid;
 
 /// The position after which a page starts: (created, id).
 pub type Key = (NaiveDateTime, String);
@@ -19,6 +20,9 @@ pub fn insert(conn: &mut Db, row: &RoadshowRow) -> Result<(), Error> {
 
 /// The roadshow with this id, if any.
 pub fn find(conn: &mut Db, id: &str) -> Result<Option<RoadshowRow>, Error> {
+    if !is_uuid(id) {
+        return Ok(None);
+    }
     Ok(roadshows::table
         .find(id)
         .select(RoadshowRow::as_select())

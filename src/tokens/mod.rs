@@ -73,12 +73,13 @@ pub fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Checks a token name: 1–100 characters, not blank.
+/// Checks a token name: 1–100 characters, not blank, no control characters.
 pub fn validate_name(name: &str) -> Result<String, String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err("must be 1 to 100 characters".into());
     }
+    crate::validation::plain("name", name, crate::validation::Lines::One).map_err(|e| e.message)?;
     Ok(name.to_string())
 }
 

@@ -84,6 +84,9 @@ pub fn list(conn: &mut Db) -> Result<Vec<TokenInfo>, Error> {
 
 /// Revokes a token; revoking twice keeps the first time.
 pub fn revoke(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<(), Error> {
+    if !crate::validation::is_uuid(id) {
+        return Err(Error::NotFound(format!("no token with id {id}")));
+    }
     let found: i64 = api_tokens::table
         .filter(api_tokens::id.eq(id))
         .count()

@@ -172,6 +172,14 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp 
 }
 
 impl TestApp {
+    /// Runs SQL on the app's database behind its back (to store what the API would refuse).
+    pub fn raw_sql(&self, sql: &str) {
+        use diesel::RunQueryDsl;
+        let database = Database::open(&self._db.url, 1).expect("open database");
+        let mut conn = database.connection().expect("connection");
+        diesel::sql_query(sql).execute(&mut *conn).expect("raw SQL");
+    }
+
     /// Sends a request with an optional token and JSON body.
     pub async fn send(
         &self,

@@ -8,6 +8,7 @@ mod contacts;
 mod events;
 mod ground;
 mod helpers;
+mod input;
 mod platform;
 mod public;
 mod registrations;
