@@ -102,10 +102,14 @@ impl From<diesel::result::Error> for Error {
             }
             // A value the database refuses (out of range, bad encoding) is the caller's input
             // that slipped past validation: a 422, not a 500.
-            D::DatabaseError(DatabaseErrorKind::Unknown, ref info) if is_value_error(info.message()) => Error::invalid(
-                "body",
-                format!("a value is out of range or not allowed: {}", info.message()),
-            ),
+            D::DatabaseError(DatabaseErrorKind::Unknown, ref info) if is_value_error(info.message()) => {
+                // The database's own words stay in the log: they can quote internals.
+                tracing::warn!(error = %info.message(), "a value the database refused reached it");
+                Error::invalid(
+                    "body",
+                    "a value is out of range or contains characters that cannot be stored",
+                )
+            }
             e => Error::Internal(format!("database: {e}")),
         }
     }

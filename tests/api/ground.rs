@@ -198,7 +198,8 @@ async fn deleting_a_draft_racing_its_scheduling_is_never_a_server_error() {
             let s = app
                 .send(Method::PATCH, &path, org, Some(json!({ "status": "scheduled" })), &[])
                 .await;
-            let people = (0..4).map(|k| app.register(&ev, json!({ "name": "Racer", "email": format!("r{n}-{k}@example.cn") })));
+            let people =
+                (0..4).map(|k| app.register(&ev, json!({ "name": "Racer", "email": format!("r{n}-{k}@example.cn") })));
             let registered: Vec<u16> = join_all(people).await.iter().map(|r| r.status).collect();
             (s.status, registered)
         };
@@ -208,7 +209,10 @@ async fn deleting_a_draft_racing_its_scheduling_is_never_a_server_error() {
             assert!(matches!(d.status, 204 | 404 | 409), "{}", d.text);
         }
         assert!(matches!(scheduled, 200 | 404));
-        assert!(registered.iter().all(|s| matches!(s, 201 | 404 | 409)), "{registered:?}");
+        assert!(
+            registered.iter().all(|s| matches!(s, 201 | 404 | 409)),
+            "{registered:?}"
+        );
         if deleted.iter().any(|d| d.status == 204) {
             assert_eq!(app.get(&path).await.status, 404);
         }
