@@ -6,6 +6,7 @@ mod calendar;
 mod cli;
 mod contacts;
 mod events;
+mod hardening;
 mod helpers;
 mod platform;
 mod public;
