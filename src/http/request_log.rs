@@ -43,16 +43,34 @@ impl RootSpanBuilder for RedactedSpan {
 }
 
 /// `target` with the segment after each [`SECRET_AFTER`] prefix (and any query string
-/// after it) replaced by `{token}`.
-fn redact(target: &str) -> std::borrow::Cow<'_, str> {
+/// after it) replaced by `{token}`, and anything shaped like one of our secrets
+/// (`rs_…`, e.g. a token pasted into a mistyped path) too.
+fn redact(target: &str) -> String {
     for prefix in SECRET_AFTER {
         if let Some(rest) = target.strip_prefix(prefix) {
             let tail = rest.find('/').map_or("", |i| &rest[i..]);
             let tail = tail.split('?').next().unwrap_or("");
-            return format!("{prefix}{{token}}{tail}").into();
+            return format!("{prefix}{{token}}{}", without_secrets(tail));
         }
     }
-    target.into()
+    without_secrets(target)
+}
+
+/// Replaces every `rs_` word (letters, digits, `-`, `_`) that starts a segment or a
+/// value with `{token}`.
+fn without_secrets(text: &str) -> String {
+    let secret = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("rs_") {
+        let starts_word = rest[..i].chars().next_back().is_none_or(|c| !secret(c));
+        let end = rest[i..].find(|c| !secret(c)).map_or(rest.len(), |e| i + e);
+        out.push_str(&rest[..i]);
+        out.push_str(if starts_word { "{token}" } else { &rest[i..end] });
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -74,5 +92,10 @@ mod tests {
             "/api/v1/public/registrations/{token}"
         );
         assert_eq!(redact("/api/v1/events?limit=5"), "/api/v1/events?limit=5");
+        assert_eq!(
+            redact("/api/v1/public//registrations/rs_a-b_C/x?t=rs_9"),
+            "/api/v1/public//registrations/{token}/x?t={token}"
+        );
+        assert_eq!(redact("/api/v1/events?q=hers_x"), "/api/v1/events?q=hers_x");
     }
 }

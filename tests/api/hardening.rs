@@ -440,6 +440,8 @@ async fn manage_tokens_never_reach_the_request_log() {
         format!("/api/v1/public/registrations/{token}/calendar.ics"),
         format!("/api/v1/public/registrations/{token}x"),
         format!("/api/v1/public/registrations/{token}/nowhere?x=1"),
+        format!("/api/v1/public//registrations/{token}"),
+        format!("/api/v1/public/registration/{token}"),
     ];
     for path in &paths {
         client.get(format!("{base}{path}")).send().await.unwrap();
