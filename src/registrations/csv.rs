@@ -206,11 +206,9 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, Error> {
             }
         };
         let row = line.saturating_sub(spanned);
-        spanned += (reader.position().line().saturating_sub(line)).saturating_sub(1);
-        let request = match request {
-            Ok(None) => continue,
-            Ok(Some(r)) => Ok(r),
-            Err(e) => Err(e),
+        spanned += reader.position().line().saturating_sub(line).saturating_sub(1);
+        let Some(request) = request.transpose() else {
+            continue;
         };
         if rows.len() >= MAX_ROWS {
             return Err(Error::BadRequest(format!("at most {MAX_ROWS} rows per import")));
