@@ -20,8 +20,10 @@ use crate::config::Settings;
 use crate::context::AppState;
 use crate::db::{Database, DbError};
 use crate::error::Error;
+use crate::http::body::{JsonLimit, PUBLIC_JSON_LIMIT};
 use crate::http::error::ApiError;
 use crate::http::openapi::ApiDoc;
+use crate::http::request_log::RedactedSpan;
 use crate::http::{health, respond};
 use crate::public::rate_limit;
 use crate::tokens::cache::TokenCache;
@@ -48,7 +50,7 @@ impl Application {
         let settings = Arc::new(settings);
         let openapi = ApiDoc::openapi();
         let limits = &settings.rate_limit;
-        let public_limit = rate_limit::config(limits.public_per_minute, limits.trust_forwarded_for)
+        let public_limit = rate_limit::config(limits.public_per_minute, limits.forwarded_hops())
             .ok_or_else(|| std::io::Error::other("rate_limit.public_per_minute must be between 1 and 60000"))?;
         let tokens = TokenCache::new(std::time::Duration::from_secs(settings.auth.token_cache_secs));
         let state = web::Data::new(AppState {
@@ -69,15 +71,13 @@ impl Application {
                     web::PathConfig::default()
                         .error_handler(|e, _| ApiError::not_found(format!("invalid path: {e}")).into()),
                 )
-                // Spreadsheet imports can be large; JSON bodies have their own 1 MiB limit.
-                .app_data(web::PayloadConfig::new(10 * 1024 * 1024))
                 .app_data(
                     web::JsonConfig::default()
                         .error_handler(|e, _| ApiError::bad_request(format!("malformed JSON: {e}")).into()),
                 )
                 .wrap(middleware::from_fn(request_id_header))
                 .wrap(cors(&settings.server.cors_origins))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RedactedSpan>::new())
                 .route("/healthz", web::get().to(health::healthz))
                 .route("/readyz", web::get().to(health::readyz))
                 .route("/docs", web::get().to(docs_redirect))
@@ -86,6 +86,7 @@ impl Application {
                     web::scope("/api/v1")
                         .service(
                             web::scope("/public")
+                                .app_data(JsonLimit(PUBLIC_JSON_LIMIT))
                                 .wrap(Governor::new(&public_limit))
                                 .configure(public::handlers::configure),
                         )

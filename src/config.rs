@@ -52,7 +52,22 @@ pub struct AuthSettings {
 #[serde(deny_unknown_fields)]
 pub struct RateLimitSettings {
     pub public_per_minute: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind proxies you run).
     pub trust_forwarded_for: bool,
+    /// How many proxies in front append to `X-Forwarded-For`: the client is that many
+    /// entries from the right.
+    pub trusted_proxies: u32,
+}
+
+impl RateLimitSettings {
+    /// How many `X-Forwarded-For` entries from the right to look; 0 = ignore the header.
+    pub fn forwarded_hops(&self) -> usize {
+        if self.trust_forwarded_for {
+            self.trusted_proxies as usize
+        } else {
+            0
+        }
+    }
 }
 
 /// `[idempotency]`: how long `Idempotency-Key` responses are kept for replay.
@@ -132,6 +147,11 @@ impl Settings {
                 "rate_limit.public_per_minute must be between 1 and 60000".into(),
             ));
         }
+        if self.rate_limit.trusted_proxies == 0 {
+            return Err(ConfigError(
+                "rate_limit.trusted_proxies must be at least 1 (set trust_forwarded_for = false to use none)".into(),
+            ));
+        }
         if !is_http_url(&self.server.public_base_url) {
             return Err(ConfigError(format!(
                 "server.public_base_url must be an http(s) URL, got {:?}",
@@ -209,6 +229,8 @@ mod tests {
         assert!(e.to_string().contains("database.pool_size"), "{e}");
         let e = load(&[("ROADSHOW__SERVER__CORS_ORIGINS", "nope")]).unwrap_err();
         assert!(e.to_string().contains("server.cors_origins"), "{e}");
+        let e = load(&[("ROADSHOW__RATE_LIMIT__TRUSTED_PROXIES", "0")]).unwrap_err();
+        assert!(e.to_string().contains("rate_limit.trusted_proxies"), "{e}");
         let e = load(&[("ROADSHOW__IDEMPOTENCY__RETENTION_SECS", "0")]).unwrap_err();
         assert!(e.to_string().contains("idempotency.retention_secs"), "{e}");
     }

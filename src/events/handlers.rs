@@ -7,6 +7,7 @@ use super::service;
 use crate::calendar;
 use crate::context::AppState;
 use crate::http::auth::Caller;
+use crate::http::body::{self, Limited};
 use crate::http::concurrency::precondition;
 use crate::http::error::ApiError;
 use crate::http::json::{self, Json};
@@ -126,9 +127,10 @@ pub async fn cancel(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Bytes,
+    body: Limited<{ body::JSON_LIMIT }>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
+    let Limited(body) = body;
     // The body is optional: an empty POST cancels without a reason.
     let body: CancelEvent = if body.iter().all(u8::is_ascii_whitespace) {
         CancelEvent::default()

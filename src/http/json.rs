@@ -1,17 +1,16 @@
 //! A JSON body extractor whose errors are problem+json and name the offending field.
 
 use actix_web::dev::Payload;
-use actix_web::{http::header, web, FromRequest, HttpRequest};
+use actix_web::{http::header, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
+use super::body::{self, JsonLimit};
 use super::error::ApiError;
 use crate::error::Error;
 
-/// The largest JSON body accepted.
-const LIMIT: usize = 1024 * 1024;
-
-/// A request body parsed from JSON; malformed JSON is a 400, wrong values a 422.
+/// A request body parsed from JSON; malformed JSON is a 400, wrong values a 422, a body
+/// over the route's [`JsonLimit`] a 413.
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
@@ -28,20 +27,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 mime == "application/json" || mime.ends_with("+json")
             })
             .unwrap_or(false);
-        let body = web::Bytes::from_request(req, payload);
+        let body = body::read(req, payload, JsonLimit::of(req));
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType(
                     "send the body as JSON with Content-Type: application/json".into(),
                 ));
             }
-            let bytes = body
-                .await
-                .map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?;
-            if bytes.len() > LIMIT {
-                return Err(ApiError::bad_request(format!("the body is larger than {LIMIT} bytes")));
-            }
-            parse(&bytes).map(Json)
+            parse(&body.await?).map(Json)
         })
     }
 }

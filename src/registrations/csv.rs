@@ -12,6 +12,8 @@ use crate::time::in_zone;
 
 /// The byte-order mark that makes spreadsheet programs read UTF-8 (and so Chinese) right.
 const BOM: &str = "\u{feff}";
+/// The largest import file (10 MiB).
+pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 /// The most rows one import takes.
 pub const MAX_ROWS: usize = 5_000;
 
@@ -91,7 +93,7 @@ pub fn export(rows: &[RegistrationView], tz: Tz) -> Result<String, Error> {
     let time = |t: Option<NaiveDateTime>| t.map(|t| in_zone(t, tz).to_rfc3339()).unwrap_or_default();
     for v in rows {
         let r = &v.row;
-        w.write_record([
+        let cells = [
             v.contact.name.as_str(),
             v.contact.email.as_str(),
             v.contact.phone.as_deref().unwrap_or(""),
@@ -104,18 +106,46 @@ pub fn export(rows: &[RegistrationView], tz: Tz) -> Result<String, Error> {
             &time(r.checked_in_at),
             r.notes.as_deref().unwrap_or(""),
             v.contact.language.as_str(),
-        ])
-        .map_err(fail)?;
+        ];
+        for cell in cells {
+            w.write_field(neutralise(cell).as_bytes()).map_err(fail)?;
+        }
+        w.write_record(None::<&[u8]>).map_err(fail)?;
     }
     let bytes = w.into_inner().map_err(|e| Error::Internal(format!("csv: {e}")))?;
     Ok(format!("{BOM}{}", String::from_utf8_lossy(&bytes)))
 }
 
-/// One data row of an import: its spreadsheet row number and what it asks for.
+/// What spreadsheet programs read as the start of a formula (OWASP's list).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell that a spreadsheet would run as a formula, made text with a leading `'`:
+/// registrants choose their own names, and an export must not run what they typed.
+fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(FORMULA_STARTS) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// Undoes [`neutralise`] on import, so an exported sheet imports as it was typed
+/// (`'+86 21 1234` comes back as `+86 21 1234`); any other value stays as typed.
+fn restore(cell: &str) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest.to_string(),
+        _ => cell.to_string(),
+    }
+}
+
+/// One data row of an import: where it is and what it asks for.
 #[derive(Debug)]
 pub struct ImportRow {
-    /// The row number a spreadsheet shows (the header is row 1).
+    /// The row number a spreadsheet shows (the header is row 1; blank lines count).
     pub row: u64,
+    /// The line of the file the row starts on (differs from `row` after a cell that
+    /// spans lines).
+    pub line: u64,
     pub request: Result<NewRegistration, String>,
 }
 
@@ -151,20 +181,27 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, Error> {
     };
     let columns: Vec<(&str, Option<usize>)> = ALIASES.iter().map(|(f, _)| (*f, column(f))).collect();
     let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let row = i as u64 + 2;
-        if rows.len() >= MAX_ROWS {
-            return Err(Error::BadRequest(format!("at most {MAX_ROWS} rows per import")));
-        }
-        let request = match record {
+    // A spreadsheet shows a cell spanning lines as one row, and a blank line as a row
+    // of its own (the reader skips it): count lines, less the extra ones cells span.
+    let mut spanned = reader.position().line().saturating_sub(2);
+    let mut record = csv::StringRecord::new();
+    loop {
+        let read = reader.read_record(&mut record);
+        let start = match &read {
+            Err(e) => e.position(),
+            Ok(_) => record.position(),
+        };
+        let line = start.map_or_else(|| reader.position().line(), |p| first_line(text, p));
+        let request = match read {
+            Ok(false) => break,
             Err(e) => Err(format!("unreadable row: {e}")),
-            Ok(record) if record.iter().all(|f| f.is_empty()) => continue,
-            Ok(record) => {
+            Ok(true) if record.iter().all(|f| f.is_empty()) => Ok(None),
+            Ok(true) => {
                 let get = |field: &str| -> Option<String> {
                     let idx = columns.iter().find(|(f, _)| *f == field)?.1?;
-                    record.get(idx).filter(|v| !v.is_empty()).map(String::from)
+                    record.get(idx).filter(|v| !v.is_empty()).map(restore)
                 };
-                Ok(NewRegistration {
+                Ok(Some(NewRegistration {
                     name: get("name"),
                     email: get("email"),
                     phone: get("phone"),
@@ -174,12 +211,33 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, Error> {
                     notes: get("notes"),
                     language: get("language"),
                     ..Default::default()
-                })
+                }))
             }
         };
-        rows.push(ImportRow { row, request });
+        let row = line.saturating_sub(spanned);
+        spanned += reader.position().line().saturating_sub(line).saturating_sub(1);
+        let Some(request) = request.transpose() else {
+            continue;
+        };
+        if rows.len() >= MAX_ROWS {
+            return Err(Error::BadRequest(format!("at most {MAX_ROWS} rows per import")));
+        }
+        rows.push(ImportRow { row, line, request });
     }
     Ok(rows)
+}
+
+/// The line a record starts on: its position counts from the blank lines the reader
+/// skipped before it.
+fn first_line(text: &str, at: &csv::Position) -> u64 {
+    let skipped = text
+        .as_bytes()
+        .iter()
+        .skip(at.byte() as usize)
+        .take_while(|b| matches!(b, b'\n' | b'\r'))
+        .filter(|b| **b == b'\n')
+        .count();
+    at.line() + skipped as u64
 }
 
 /// What happened to one imported row.
@@ -196,6 +254,9 @@ pub enum ImportOutcome {
 pub struct ImportRowReport {
     /// The row number in the spreadsheet (the header is row 1).
     pub row: u64,
+    /// The line of the file the row starts on (after a cell spanning lines it is
+    /// larger than `row`).
+    pub line: u64,
     pub outcome: ImportOutcome,
     /// The new registration, or for a duplicate the existing one.
     pub registration_id: Option<String>,
@@ -241,6 +302,31 @@ mod tests {
         );
         assert_eq!(rows[1].row, 4);
         assert_eq!(rows[1].request.as_ref().unwrap().email, None);
+    }
+
+    #[test]
+    fn formulas_are_neutralised_and_other_cells_kept() {
+        for cell in ["=1+1", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(neutralise(cell), format!("'{cell}"));
+        }
+        for cell in ["", "王伟", "a=b", "1-2", "'=1"] {
+            assert_eq!(neutralise(cell), cell);
+        }
+    }
+
+    #[test]
+    fn an_exported_cell_imports_as_it_was_typed() {
+        for cell in ["=1+1", "+86 21 1234", "-2+3", "@SUM(A1)", "王伟", "'quoted", "'"] {
+            assert_eq!(restore(&neutralise(cell)), cell);
+        }
+    }
+
+    #[test]
+    fn rows_count_blank_lines_and_lines_count_cells_spanning_lines() {
+        let file = "name,email,notes\na,a@x.cn,\"1\n2\"\n\nb,b@x.cn,\nc,c@x.cn,\"x\r\ny\"";
+        let rows = parse(file.as_bytes()).unwrap();
+        let at: Vec<(u64, u64)> = rows.iter().map(|r| (r.row, r.line)).collect();
+        assert_eq!(at, [(2, 2), (4, 5), (5, 6)]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use super::rules;
 use super::service::{self, Registered};
 use crate::context::AppState;
 use crate::http::auth::Caller;
+use crate::http::body::Limited;
 use crate::http::concurrency::{etag, precondition};
 use crate::http::error::ApiError;
 use crate::http::idempotency;
@@ -125,7 +126,7 @@ pub async fn import(
     caller: Caller,
     req: HttpRequest,
     event_id: web::Path<String>,
-    body: web::Bytes,
+    body: Limited<{ sheet::MAX_BYTES }>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
     let mime = req
@@ -139,7 +140,7 @@ pub async fn import(
             "send the file with Content-Type: text/csv".into(),
         ));
     }
-    let rows = sheet::parse(&body)?;
+    let rows = sheet::parse(&body.0)?;
     let report = service::import(&state, event_id.into_inner(), rows).await?;
     Ok(HttpResponse::Ok().json(report))
 }

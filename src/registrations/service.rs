@@ -385,6 +385,7 @@ pub async fn import(ctx: &AppState, event_id: String, rows: Vec<sheet::ImportRow
         report.push(match result {
             Ok(view) => ImportRowReport {
                 row: row.row,
+                line: row.line,
                 outcome: ImportOutcome::Created,
                 status: Some(view.row.status()),
                 registration_id: Some(view.row.id),
@@ -392,6 +393,7 @@ pub async fn import(ctx: &AppState, event_id: String, rows: Vec<sheet::ImportRow
             },
             Err(Error::Conflict { detail, extra }) if extra.contains_key("existing_id") => ImportRowReport {
                 row: row.row,
+                line: row.line,
                 outcome: ImportOutcome::Duplicate,
                 registration_id: extra["existing_id"].as_str().map(String::from),
                 status: None,
@@ -401,6 +403,7 @@ pub async fn import(ctx: &AppState, event_id: String, rows: Vec<sheet::ImportRow
             Err(e @ (Error::Internal(_) | Error::Unavailable)) => return Err(e),
             Err(e) => ImportRowReport {
                 row: row.row,
+                line: row.line,
                 outcome: ImportOutcome::Invalid,
                 registration_id: None,
                 status: None,

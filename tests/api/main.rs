@@ -7,6 +7,7 @@ mod cli;
 mod contacts;
 mod events;
 mod ground;
+mod hardening;
 mod helpers;
 mod input;
 mod platform;
