@@ -11,5 +11,6 @@ mod helpers;
 mod platform;
 mod public;
 mod registrations;
+mod reminders;
 mod roadshows;
 mod spreadsheets;
