@@ -680,3 +680,138 @@ async fn two_workers_racing_send_each_email_exactly_once() {
     ids.dedup();
     assert_eq!(ids.len(), total, "each email arrived exactly once");
 }
+
+#[tokio::test]
+async fn a_crashed_workers_claims_are_taken_over_when_their_lease_ends() {
+    let app = spawn().await;
+    let smtp = Smtp::start(&[]);
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let ev = forum(&app, json!({})).await;
+    app.register(&ev, attendee("A", "a@example.cn", "en", None)).await;
+    // A worker claimed the confirmation and died before sending it.
+    let now = app.clock.now();
+    let lease = chrono::Duration::seconds(app.settings.reminders.lease_secs as i64);
+    let claimed = app
+        .database
+        .write_blocking(|c| {
+            let ids = roadshow::reminders::queries::due(c, now, 10)?;
+            roadshow::reminders::queries::claim(c, &ids[0], "crashed", now, now + lease)
+        })
+        .unwrap();
+    assert!(claimed);
+    let w = worker(&app, &smtp);
+    assert_eq!(
+        w.deliver_due().await.unwrap(),
+        Report::default(),
+        "held by the crashed worker"
+    );
+    app.clock.advance(lease + chrono::Duration::seconds(1));
+    assert_eq!(w.deliver_due().await.unwrap().sent, 1);
+    assert_eq!(smtp.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn erasing_a_contact_drops_their_emails_and_previews_render_without_sending() {
+    let app = spawn().await;
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let ev = forum(&app, json!({})).await;
+    let r = app
+        .register(
+            &ev,
+            attendee("山田太郎", "yamada@toray.co.jp", "ja", Some("Asia/Tokyo")),
+        )
+        .await;
+    let reg = id(&r.body);
+    let preview = app
+        .get(&format!(
+            "/api/v1/emails/preview?registration_id={reg}&kind=reminder&rule=P1D"
+        ))
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    assert_eq!(
+        preview.body["subject"],
+        "【リマインダー】高端聚酰胺产业机遇座谈会 · 3月4日 14:00 · 福州"
+    );
+    assert_eq!(preview.body["language"], "ja");
+    assert!(preview.body["text"].as_str().unwrap().contains("Asia/Tokyo"));
+    assert!(preview.body["calendar"].as_str().unwrap().contains("METHOD:REQUEST"));
+    app.get(&format!("/api/v1/emails/preview?registration_id={reg}&kind=postcard"))
+        .await
+        .assert_problem(422);
+    app.get("/api/v1/emails/preview?registration_id=00000000-0000-0000-0000-000000000000&kind=reminder")
+        .await
+        .assert_problem(404);
+    app.get("/api/v1/registrations/00000000-0000-0000-0000-000000000000/emails")
+        .await
+        .assert_problem(404);
+    assert_eq!(
+        emails(&app, &format!("/api/v1/registrations/{reg}/emails")).await.len(),
+        4
+    );
+
+    let contact = r.body["contact"]["id"].as_str().unwrap().to_string();
+    let erased = app.delete(&format!("/api/v1/contacts/{contact}")).await;
+    assert!(erased.status < 300, "{}", erased.text);
+    let listed = emails(&app, &format!("/api/v1/registrations/{reg}/emails")).await;
+    assert!(listed.iter().all(|e| e["status"] == "cancelled"), "{listed:?}");
+    let text = serde_json::to_string(&listed).unwrap();
+    assert!(!text.contains("yamada"), "{text}");
+}
+
+#[tokio::test]
+async fn the_worker_command_writes_due_emails_as_files_and_stops_on_sigterm() {
+    let app = spawn().await;
+    let ev = forum(&app, json!({})).await;
+    app.register(&ev, attendee("Li Na", "li@example.cn", "en", None)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_roadshow"))
+        .arg("worker")
+        .current_dir(dir.path())
+        .env("DATABASE_URL", &app.settings.database.url)
+        .env("ROADSHOW__MAIL__FILE__DIR", &outbox)
+        .env("ROADSHOW__REMINDERS__POLL_INTERVAL_SECS", "1")
+        .env_remove("ROADSHOW_ENV")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let file = loop {
+        let found = std::fs::read_dir(&outbox).ok().and_then(|d| {
+            d.filter_map(Result::ok)
+                .find(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        });
+        if let Some(entry) = found {
+            break entry.path();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no .eml written"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the worker ignored SIGTERM"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "worker exited with {status}");
+    // Read after the worker exited: the file is complete.
+    let raw = std::fs::read(&file).unwrap();
+    let mail = Mail::parse(&Received { to: vec![], raw });
+    assert!(mail.subject.starts_with("Registered: "), "{}", mail.subject);
+    let listed = emails(&app, &format!("/api/v1/events/{ev}/emails?status=sent")).await;
+    assert_eq!(listed.len(), 1);
+}
