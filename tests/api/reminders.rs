@@ -815,3 +815,37 @@ async fn the_worker_command_writes_due_emails_as_files_and_stops_on_sigterm() {
     let listed = emails(&app, &format!("/api/v1/events/{ev}/emails?status=sent")).await;
     assert_eq!(listed.len(), 1);
 }
+
+#[tokio::test]
+async fn a_self_service_confirmation_carries_the_manage_link() {
+    let app = spawn().await;
+    let smtp = Smtp::start(&[]);
+    let w = worker(&app, &smtp);
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let ev = forum(&app, json!({ "public_registration": true })).await;
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/public/events/{ev}/registrations"),
+            None,
+            Some(json!({ "name": "Li Na", "email": "li@example.cn", "language": "en" })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let token = r.body["manage_token"].as_str().unwrap();
+    assert_eq!(w.deliver_due().await.unwrap().sent, 1);
+    let mail = smtp.messages().pop().unwrap();
+    let link = format!("https://roadshow.test/api/v1/public/registrations/{token}");
+    assert!(mail.text.contains(&link), "{}", mail.text);
+    // In HTML the link is entity-escaped (`/` as `&#x2f;`), which browsers read back.
+    assert!(
+        mail.html.contains(&format!("&#x2f;registrations&#x2f;{token}")),
+        "{}",
+        mail.html
+    );
+    // The week-before reminder shows it too; once sent, the outbox forgets the token.
+    set_clock(&app, 2030, 2, 25, 6, 0);
+    assert_eq!(w.deliver_due().await.unwrap().sent, 1);
+    assert!(smtp.messages().pop().unwrap().text.contains(&link));
+}
