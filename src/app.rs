@@ -25,10 +25,12 @@ use crate::http::error::ApiError;
 use crate::http::openapi::ApiDoc;
 use crate::http::request_log::RedactedSpan;
 use crate::http::{health, respond};
+use crate::mail::worker::Worker;
+use crate::mail::Mailer;
 use crate::public::rate_limit;
 use crate::tokens::cache::TokenCache;
 use crate::tokens::{self, Role};
-use crate::{companies, contacts, events, jobs, public, registrations, roadshows};
+use crate::{companies, contacts, events, jobs, public, registrations, reminders, roadshows};
 
 /// A bound, not yet running, HTTP server.
 pub struct Application {
@@ -88,13 +90,15 @@ impl Application {
                             web::scope("/public")
                                 .app_data(JsonLimit(PUBLIC_JSON_LIMIT))
                                 .wrap(Governor::new(&public_limit))
-                                .configure(public::handlers::configure),
+                                .configure(public::handlers::configure)
+                                .configure(reminders::handlers::configure_public),
                         )
                         .configure(events::handlers::configure)
                         .configure(roadshows::handlers::configure)
                         .configure(registrations::handlers::configure)
                         .configure(contacts::handlers::configure)
                         .configure(companies::handlers::configure)
+                        .configure(reminders::handlers::configure)
                         .configure(tokens::handlers::configure),
                 )
                 .default_service(web::to(respond::no_route))
@@ -122,9 +126,32 @@ impl Application {
     /// Serves until SIGTERM/SIGINT, then lets in-flight requests finish; background
     /// jobs run meanwhile and stop with the server.
     pub async fn run(self) -> std::io::Result<()> {
-        let _purge = jobs::purge_idempotency_keys(self.db, self.settings.idempotency.clone(), self.clock)?;
+        let _purge =
+            jobs::purge_idempotency_keys(self.db.clone(), self.settings.idempotency.clone(), self.clock.clone())?;
+        // Declared after the purge, so dropped first: in-flight sends finish before exit.
+        let _mail = match self.settings.reminders.worker_enabled {
+            true => {
+                let mailer = Mailer::new(&self.settings.mail).map_err(std::io::Error::other)?;
+                let worker = Worker::new(self.db, mailer, self.clock, self.settings.clone(), &worker_name());
+                Some(jobs::deliver_emails(
+                    worker,
+                    self.settings.reminders.poll_interval_secs,
+                )?)
+            }
+            false => None,
+        };
         self.server.await
     }
+}
+
+/// A name unique to this worker (host, process, random), stamped on the emails it holds.
+pub fn worker_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "roadshow".into());
+    format!(
+        "{host}-{}-{}",
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
 }
 
 async fn docs_redirect() -> HttpResponse {

@@ -14,17 +14,59 @@ pub const CONTENT_TYPE: &str = "text/calendar; charset=utf-8";
 
 /// A calendar holding `events`, each in its own zone; `base_url` makes their links.
 pub fn build(name: &str, events: &[EventRow], base_url: &str) -> String {
-    let mut cal = Calendar::empty();
-    cal.append_property(Property::new("VERSION", "2.0"));
-    cal.append_property(Property::new("PRODID", "-//Roadshow//Roadshow 1.0//EN"));
-    cal.append_property(Property::new("CALSCALE", "GREGORIAN"));
-    cal.append_property(Property::new("METHOD", "PUBLISH"));
+    let mut cal = calendar("PUBLISH");
     cal.append_property(Property::new("X-WR-CALNAME", name));
     for row in events {
         cal.push(vevent(row, base_url));
     }
     let text = cal.done().to_string();
     insert_timezones(&text, &timezones(events))
+}
+
+/// What an invitation asks of the attendee's calendar program (RFC 5546).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Add or update the entry (same UID, higher SEQUENCE replaces it).
+    Request,
+    /// Remove the entry.
+    Cancel,
+}
+
+/// An iTIP invitation for one attendee: the event with its stable UID and current
+/// SEQUENCE, the organiser (`organizer` address) and the attendee, as emails attach it.
+pub fn invitation(event: &EventRow, base_url: &str, method: Method, organizer: &str, attendee: (&str, &str)) -> String {
+    let mut cal = calendar(match method {
+        Method::Request => "REQUEST",
+        Method::Cancel => "CANCEL",
+    });
+    let mut ev = vevent(event, base_url);
+    ev.append_property(Property::new("ORGANIZER", format!("mailto:{organizer}")));
+    let mut who = Property::new("ATTENDEE", format!("mailto:{}", attendee.1));
+    // A parameter value with separators must be quoted (and cannot hold quotes).
+    let name = attendee.0.replace(['"', '\r', '\n'], " ");
+    let name = if name.contains([';', ':', ',']) {
+        format!("\"{name}\"")
+    } else {
+        name
+    };
+    who.add_parameter("CN", &name);
+    who.add_parameter("ROLE", "REQ-PARTICIPANT");
+    ev.append_property(who);
+    if method == Method::Cancel {
+        ev.status(IcsStatus::Cancelled);
+    }
+    cal.push(ev);
+    let text = cal.done().to_string();
+    insert_timezones(&text, &timezones(std::slice::from_ref(event)))
+}
+
+fn calendar(method: &str) -> Calendar {
+    let mut cal = Calendar::empty();
+    cal.append_property(Property::new("VERSION", "2.0"));
+    cal.append_property(Property::new("PRODID", "-//Roadshow//Roadshow 1.0//EN"));
+    cal.append_property(Property::new("CALSCALE", "GREGORIAN"));
+    cal.append_property(Property::new("METHOD", method));
+    cal
 }
 
 fn vevent(row: &EventRow, base_url: &str) -> icalendar::Event {

@@ -17,6 +17,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub rate_limit: RateLimitSettings,
     pub idempotency: IdempotencySettings,
+    pub mail: MailSettings,
+    pub reminders: ReminderSettings,
 }
 
 /// `[server]`: where to listen and how browsers may call us.
@@ -80,6 +82,100 @@ pub struct IdempotencySettings {
     pub purge_interval_secs: u64,
 }
 
+/// `[mail]`: how emails leave.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    /// `smtp` or `file`.
+    pub transport: MailTransport,
+    /// The sender, e.g. `Roadshow <noreply@example.org>`.
+    pub from: String,
+    /// Most emails sent a second by each worker; 0 = no limit.
+    pub max_per_second: u32,
+    pub smtp: SmtpSettings,
+    pub file: FileSettings,
+}
+
+/// Where emails go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailTransport {
+    Smtp,
+    File,
+}
+
+/// `[mail.smtp]`: the relay.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// Empty: no authentication.
+    pub username: String,
+    /// Never logged nor shown by `Debug`.
+    pub password: Secret,
+    /// Seconds one SMTP command may take.
+    pub timeout_secs: u64,
+    /// Connections the pooled transport keeps open.
+    pub pool_size: u32,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    /// Plain text (a local relay or a test sink).
+    None,
+    /// Plain connection upgraded with STARTTLS (required).
+    Starttls,
+    /// TLS from the first byte (usually port 465).
+    Tls,
+}
+
+/// `[mail.file]`: where the file transport writes `.eml` files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    pub dir: PathBuf,
+}
+
+/// A secret setting: readable by the code, `[redacted]` in `Debug` output and logs.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// `[reminders]`: planning and the delivery worker.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderSettings {
+    /// Rules new events get, e.g. `["P7D", "P1D", "PT2H"]`.
+    pub default_rules: Vec<String>,
+    /// Whether `serve` runs the delivery worker (`roadshow worker` runs it alone).
+    pub worker_enabled: bool,
+    /// Seconds between looks for due emails.
+    pub poll_interval_secs: u64,
+    /// Attempts before a transient failure counts as final.
+    pub max_attempts: u32,
+    /// Seconds a worker holds an email it claimed; another takes it after that.
+    pub lease_secs: u64,
+    /// Emails claimed per round.
+    pub batch_size: u32,
+}
+
 /// A configuration problem, always naming the key at fault.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error: {0}")]
@@ -117,6 +213,7 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("server.cors_origins")
+                .with_list_parse_key("reminders.default_rules")
                 .try_parsing(true)
                 .source(Some(vars)),
         );
@@ -151,6 +248,25 @@ impl Settings {
             return Err(ConfigError(
                 "rate_limit.trusted_proxies must be at least 1 (set trust_forwarded_for = false to use none)".into(),
             ));
+        }
+        if let Err(e) = crate::reminders::rules::validate(&self.reminders.default_rules) {
+            return Err(ConfigError(format!("reminders.default_rules: {e}")));
+        }
+        if self.reminders.poll_interval_secs == 0 || self.reminders.lease_secs == 0 {
+            return Err(ConfigError(
+                "reminders.poll_interval_secs and reminders.lease_secs must be at least 1".into(),
+            ));
+        }
+        if self.reminders.max_attempts == 0 || self.reminders.batch_size == 0 {
+            return Err(ConfigError(
+                "reminders.max_attempts and reminders.batch_size must be at least 1".into(),
+            ));
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError(format!(
+                "mail.from must be an address like \"Roadshow <noreply@example.org>\", got {:?}",
+                self.mail.from
+            )));
         }
         if !is_http_url(&self.server.public_base_url) {
             return Err(ConfigError(format!(
@@ -233,5 +349,33 @@ mod tests {
         assert!(e.to_string().contains("rate_limit.trusted_proxies"), "{e}");
         let e = load(&[("ROADSHOW__IDEMPOTENCY__RETENTION_SECS", "0")]).unwrap_err();
         assert!(e.to_string().contains("idempotency.retention_secs"), "{e}");
+        let e = load(&[("ROADSHOW__REMINDERS__DEFAULT_RULES", "P1D,soon")]).unwrap_err();
+        assert!(
+            e.to_string().contains("reminders.default_rules") && e.to_string().contains("soon"),
+            "{e}"
+        );
+        let e = load(&[("ROADSHOW__MAIL__FROM", "nobody")]).unwrap_err();
+        assert!(e.to_string().contains("mail.from"), "{e}");
+    }
+
+    #[test]
+    fn mail_settings_come_from_the_environment_and_hide_the_password() {
+        let s = load(&[
+            ("ROADSHOW__MAIL__TRANSPORT", "smtp"),
+            ("ROADSHOW__MAIL__SMTP__PORT", "1025"),
+            ("ROADSHOW__MAIL__SMTP__TLS", "none"),
+            ("ROADSHOW__MAIL__SMTP__PASSWORD", "hunter2"),
+            ("ROADSHOW__REMINDERS__DEFAULT_RULES", "P2D,PT30M"),
+        ])
+        .unwrap();
+        assert_eq!(s.mail.transport, MailTransport::Smtp);
+        assert_eq!((s.mail.smtp.port, s.mail.smtp.tls), (1025, SmtpTls::None));
+        assert_eq!(s.mail.smtp.password.expose(), "hunter2");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert_eq!(s.reminders.default_rules, vec!["P2D", "PT30M"]);
+        let d = load(&[]).unwrap();
+        assert_eq!(d.mail.transport, MailTransport::File);
+        assert_eq!(d.reminders.default_rules, vec!["P7D", "P1D", "PT2H"]);
+        assert!(d.reminders.worker_enabled);
     }
 }

@@ -1,7 +1,10 @@
 //! Work `serve` does in the background, besides answering requests. Jobs run on their
 //! own threads so they work under any async runtime, and stop when their handle drops.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::clock::Clock;
@@ -9,10 +12,49 @@ use crate::config::IdempotencySettings;
 use crate::db::Database;
 use crate::error::Error;
 use crate::idempotency;
+use crate::mail::worker::{Report, Worker};
 
-/// A running background job; dropping it stops the job.
+/// A running background job; dropping it stops the job and waits for its current round.
 pub struct Job {
-    _stop: Sender<()>,
+    stop: Option<Sender<()>>,
+    /// Set on drop, for jobs whose round can end early (the mail worker's batches).
+    stopping: Option<Arc<AtomicBool>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        if let Some(flag) = &self.stopping {
+            flag.store(true, Ordering::Relaxed);
+        }
+        self.stop.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Sends due emails now and then every `interval_secs`, on a thread with its own
+/// runtime; on drop it finishes the emails it holds, then stops.
+pub fn deliver_emails(worker: Worker, interval_secs: u64) -> std::io::Result<Job> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let flag = worker.stop_flag();
+    let mut job = every(Duration::from_secs(interval_secs.max(1)), "mail-worker", move || {
+        match runtime.block_on(worker.deliver_due()) {
+            Ok(r) if r == Report::default() => {}
+            Ok(r) => tracing::info!(
+                sent = r.sent,
+                retried = r.retried,
+                failed = r.failed,
+                cancelled = r.cancelled,
+                "emails delivered"
+            ),
+            // Nothing is lost by waiting: the emails stay due for the next round.
+            Err(e) => tracing::warn!(error = %e, "delivering emails failed"),
+        }
+    })?;
+    job.stopping = Some(flag);
+    Ok(job)
 }
 
 /// Purges expired `Idempotency-Key` responses now and then every interval.
@@ -38,7 +80,7 @@ pub fn purge_idempotency_keys(db: Database, settings: IdempotencySettings, clock
 /// Runs `work` at once and then every `interval` on a thread named `name`.
 fn every(interval: Duration, name: &str, mut work: impl FnMut() + Send + 'static) -> std::io::Result<Job> {
     let (stop, stopped) = mpsc::channel::<()>();
-    std::thread::Builder::new().name(name.into()).spawn(move || loop {
+    let thread = std::thread::Builder::new().name(name.into()).spawn(move || loop {
         work();
         match stopped.recv_timeout(interval) {
             Err(RecvTimeoutError::Timeout) => continue,
@@ -46,5 +88,9 @@ fn every(interval: Duration, name: &str, mut work: impl FnMut() + Send + 'static
             _ => break,
         }
     })?;
-    Ok(Job { _stop: stop })
+    Ok(Job {
+        stop: Some(stop),
+        stopping: None,
+        thread: Some(thread),
+    })
 }

@@ -1,4 +1,4 @@
-//! The `roadshow` command line: serve, migrate, token, demo.
+//! The `roadshow` command line: serve, migrate, token, demo, worker.
 
 use std::process::ExitCode;
 
@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use roadshow::clock::Clock;
 use roadshow::config::Settings;
 use roadshow::db::Database;
+use roadshow::mail::worker::Worker;
 use roadshow::tokens::Role;
 use tracing_subscriber::EnvFilter;
 
@@ -34,6 +35,8 @@ enum Command {
     },
     /// Load the demo roadshow from the seed article (safe to run twice).
     Demo,
+    /// Send due emails until stopped (`serve` also does, unless reminders.worker_enabled=false).
+    Worker,
 }
 
 #[derive(Subcommand)]
@@ -89,6 +92,20 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             println!("{}", made.token);
             Ok(())
         }
+        Command::Worker => {
+            let db = open(&settings)?;
+            let mailer = roadshow::mail::Mailer::new(&settings.mail)?;
+            let name = roadshow::app::worker_name();
+            let poll = settings.reminders.poll_interval_secs;
+            let worker = Worker::new(db, mailer, Clock::system(), std::sync::Arc::new(settings), &name);
+            let job = roadshow::jobs::deliver_emails(worker, poll)?;
+            tracing::info!(worker = %name, "sending due emails; stop with SIGINT or SIGTERM");
+            wait_for_stop()?;
+            // Finishes the emails it holds before it returns.
+            drop(job);
+            tracing::info!("worker stopped");
+            Ok(())
+        }
         Command::Demo => {
             let db = open(&settings)?;
             let report = roadshow::demo::load(&db, Clock::system().now())?;
@@ -96,6 +113,19 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
     }
+}
+
+/// Blocks until SIGINT or SIGTERM.
+fn wait_for_stop() -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    })
 }
 
 fn open(settings: &Settings) -> Result<Database, Box<dyn std::error::Error>> {

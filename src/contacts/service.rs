@@ -8,6 +8,7 @@ use crate::pagination::{self, Page};
 use crate::precondition::Precondition;
 use crate::registrations::model::Registration;
 use crate::registrations::queries::{self as registrations, Filter as RegistrationFilter, Key as RegistrationKey};
+use crate::reminders::plan;
 use crate::validation::{uuid, Checks};
 
 /// Creates a contact; an email already known (ignoring case) is a conflict.
@@ -66,6 +67,9 @@ pub async fn update(
             expected.check(current.version)?;
             let row = model::apply_patch(&current, patch, now)?;
             queries::update(c, &row, current.version)?;
+            if current.consent_reminders && !row.consent_reminders {
+                plan::consent_withdrawn(c, &row.id, now)?;
+            }
             Ok(row)
         })
         .await
@@ -74,7 +78,12 @@ pub async fn update(
 /// Erases a person's personal data; their registrations stay, anonymous.
 pub async fn erase(ctx: &AppState, id: String) -> Result<(), Error> {
     let now = ctx.clock.now();
-    ctx.db.write(move |c| queries::erase(c, &id, now)).await
+    ctx.db
+        .write(move |c| {
+            queries::erase(c, &id, now)?;
+            plan::contact_erased(c, &id, now)
+        })
+        .await
 }
 
 /// One page of a contact's registrations across events.

@@ -102,6 +102,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        unsubscribe_token -> Nullable<Text>,
     }
 }
 
@@ -138,7 +139,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    event_reminder_rules (event_id) {
+        event_id -> Text,
+        rules -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    emails (id) {
+        id -> Text,
+        registration_id -> Nullable<Text>,
+        event_id -> Text,
+        contact_id -> Text,
+        kind -> Text,
+        rule -> Nullable<Text>,
+        due_at -> Timestamp,
+        status -> Text,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        next_attempt_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        sent_at -> Nullable<Timestamp>,
+        message_id -> Nullable<Text>,
+        waitlist_position -> Nullable<Integer>,
+        manage_token -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(contacts -> companies (company_id));
+diesel::joinable!(emails -> events (event_id));
+diesel::joinable!(event_reminder_rules -> events (event_id));
 diesel::joinable!(registrations -> events (event_id));
 diesel::joinable!(registrations -> contacts (contact_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -150,4 +185,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     contacts,
     registrations,
     idempotency_keys,
+    event_reminder_rules,
+    emails,
 );

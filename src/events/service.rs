@@ -8,13 +8,36 @@ use super::rules;
 use crate::calendar;
 use crate::context::AppState;
 use crate::error::Error;
+use crate::events::model::{EventRow, EventStatus};
 use crate::pagination::Page;
 use crate::precondition::Precondition;
-use crate::{registrations, roadshows};
+use crate::reminders::plan::EventTime;
+use crate::{registrations, reminders, roadshows};
+
+/// Whether attendees must hear of a change: its time, zone or place moved.
+fn moved(before: &EventRow, after: &EventRow) -> bool {
+    before.starts_at != after.starts_at
+        || before.ends_at != after.ends_at
+        || before.timezone != after.timezone
+        || before.city != after.city
+        || before.venue != after.venue
+        || before.address != after.address
+}
+
+fn event_time(row: &EventRow) -> EventTime<'_> {
+    EventTime {
+        id: &row.id,
+        starts_at: row.starts_at,
+        tz: row.tz(),
+    }
+}
 
 /// Creates an event (in a roadshow, if one is named).
 pub async fn create(ctx: &AppState, input: NewEvent) -> Result<Event, Error> {
-    let row = rules::new_event(input, Uuid::new_v4().to_string(), ctx.clock.now())?;
+    let now = ctx.clock.now();
+    let row = rules::new_event(input, Uuid::new_v4().to_string(), now)?;
+    // New events remind as configured (checked when the settings load).
+    let reminder_rules = reminders::rules::validate(&ctx.settings.reminders.default_rules)?;
     let row = ctx
         .db
         .write(move |c| {
@@ -22,6 +45,7 @@ pub async fn create(ctx: &AppState, input: NewEvent) -> Result<Event, Error> {
                 roadshows::queries::ensure_exists(c, r)?;
             }
             queries::insert(c, &row)?;
+            reminders::queries::set_rules(c, &row.id, &reminder_rules, now)?;
             Ok::<_, Error>(row)
         })
         .await?;
@@ -64,6 +88,9 @@ pub async fn update(ctx: &AppState, id: String, patch: EventPatch, expected: Pre
                 // More seats: the waitlist moves up in order.
                 registrations::service::fill_seats(c, &id, now)?;
             }
+            if moved(&current, &row) && row.status() == EventStatus::Scheduled {
+                reminders::plan::event_changed(c, event_time(&row), now)?;
+            }
             queries::load(c, &id)
         })
         .await
@@ -95,6 +122,7 @@ pub async fn cancel(ctx: &AppState, id: String, body: CancelEvent, expected: Pre
             expected.check(current.version)?;
             let row = rules::cancel(&current, body.reason, now)?;
             queries::update(c, &row, current.version)?;
+            reminders::plan::event_cancelled(c, &id, now)?;
             queries::load(c, &id)
         })
         .await

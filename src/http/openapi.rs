@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::error::Problem;
 use crate::error::FieldError;
-use crate::{companies, contacts, events, public, registrations, roadshows, tokens};
+use crate::{companies, contacts, events, public, registrations, reminders, roadshows, tokens};
 
 /// The whole API.
 #[derive(OpenApi)]
@@ -33,6 +33,9 @@ use crate::{companies, contacts, events, public, registrations, roadshows, token
         public::handlers::event, public::handlers::register, public::handlers::show, public::handlers::cancel,
         public::handlers::calendar_file,
         tokens::handlers::create, tokens::handlers::list, tokens::handlers::revoke,
+        reminders::handlers::get_rules, reminders::handlers::put_rules, reminders::handlers::event_emails,
+        reminders::handlers::registration_emails, reminders::handlers::preview,
+        reminders::handlers::unsubscribe_page, reminders::handlers::unsubscribe,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&StandardErrors),
@@ -44,6 +47,7 @@ use crate::{companies, contacts, events, public, registrations, roadshows, token
         (name = "companies", description = "Companies and the centre's assessment of them"),
         (name = "public", description = "Self-service for attendees: no token, rate-limited"),
         (name = "tokens", description = "API tokens (admins)"),
+        (name = "reminders", description = "Reminder rules and the emails planned and sent for each registration"),
         (name = "health", description = "Probes"),
     )
 )]

@@ -70,29 +70,29 @@ pub async fn event(ctx: &AppState, id: String) -> Result<PublicEvent, Error> {
 /// no registration; an existing registration is never re-activated or re-keyed.
 pub async fn register(ctx: &AppState, id: String, input: RegisterInput) -> Result<(String, PublicRegistration), Error> {
     let token = tokens::generate();
-    let hash = tokens::hash(&token);
+    let manage_token = token.clone();
     let now = ctx.clock.now();
     let typed_email = match &input.person {
         Person::Inline(fields, _) => fields.email.clone(),
         Person::Existing(_) => return Err(Error::invalid("contact_id", "give your name and email instead")),
     };
-    let registration = ctx
-        .db
-        .write(move |c| {
-            let event = public_event(c, &id)?;
-            let view =
-                service::register(c, (&event).into(), input, Source::Public, Some(hash), now).map_err(|e| match e {
-                    Error::Conflict { extra, .. } if extra.contains_key("existing_id") => Error::conflict(
-                        "this email is already registered for this event; use the link from your registration",
-                    ),
-                    other => other,
-                })?;
-            let mut shown = show_registration(c, view.row)?;
-            // The address as the caller typed it, not as someone may have stored it.
-            shown.email = typed_email;
-            Ok::<_, Error>(shown)
-        })
-        .await?;
+    let registration =
+        ctx.db
+            .write(move |c| {
+                let event = public_event(c, &id)?;
+                let view = service::register(c, (&event).into(), input, Source::Public, Some(manage_token), now)
+                    .map_err(|e| match e {
+                        Error::Conflict { extra, .. } if extra.contains_key("existing_id") => Error::conflict(
+                            "this email is already registered for this event; use the link from your registration",
+                        ),
+                        other => other,
+                    })?;
+                let mut shown = show_registration(c, view.row)?;
+                // The address as the caller typed it, not as someone may have stored it.
+                shown.email = typed_email;
+                Ok::<_, Error>(shown)
+            })
+            .await?;
     Ok((token, registration))
 }
 

@@ -21,9 +21,12 @@ use crate::events::queries::{self as events, Place};
 use crate::idempotency::{Claim, Stored};
 use crate::pagination::Page;
 use crate::precondition::Precondition;
+use crate::reminders::plan::{self, EventTime, Recipient};
 
 /// Registers a person for an event: a seat while any remain, else the waitlist.
-/// `manage_token_hash` is set for self-service registrations. The answer is built from
+/// `manage_token` is set for self-service registrations (stored hashed; the confirmation
+/// email carries it). The outbox gets the registration's emails in the same transaction.
+/// The answer is built from
 /// what the caller and the transaction already hold, without reading anything back;
 /// `event` may be read before the transaction (it only labels the answer).
 pub fn register(
@@ -31,9 +34,10 @@ pub fn register(
     event: EventBriefRow,
     input: RegisterInput,
     source: Source,
-    manage_token_hash: Option<String>,
+    manage_token: Option<String>,
     now: NaiveDateTime,
 ) -> Result<RegistrationView, Error> {
+    let manage_token_hash = manage_token.as_deref().map(crate::tokens::hash);
     let event_id = event.id.clone();
     let event_id = event_id.as_str();
     // Any error below rolls the whole transaction back, the new contact included.
@@ -110,6 +114,22 @@ pub fn register(
             row
         }
     };
+    plan::registered(
+        c,
+        EventTime {
+            id: event_id,
+            starts_at: event.starts_at,
+            tz: event.timezone.parse().unwrap_or(chrono_tz::Tz::UTC),
+        },
+        Recipient {
+            registration_id: &row.id,
+            contact_id: &contact.id,
+            consents: contact.consent_reminders,
+        },
+        waitlist_position,
+        manage_token.as_deref(),
+        now,
+    )?;
     Ok(RegistrationView {
         row,
         event,
@@ -187,6 +207,7 @@ pub fn cancel(c: &mut Db, id: &str, expected: &Precondition, now: NaiveDateTime)
         ..bumped(&current, now)
     };
     queries::save(c, &row, current.version)?;
+    plan::registration_cancelled(c, id, now)?;
     match was {
         RegistrationStatus::Registered => {
             events::add_counts(c, &event_id, -1, 0, 0)?;
@@ -223,12 +244,26 @@ pub fn fill_seats(c: &mut Db, event_id: &str, now: NaiveDateTime) -> Result<(), 
         return Ok(());
     }
     let promoted = queries::waitlist_head(c, event_id, n as i64)?;
+    let when = EventTime {
+        id: event_id,
+        starts_at: event.starts_at,
+        tz: event.tz(),
+    };
     for reg in &promoted {
         let row = RegistrationRow {
             status: RegistrationStatus::Registered.as_str().into(),
             ..bumped(reg, now)
         };
         queries::save(c, &row, reg.version)?;
+        let contact = contacts::get(c, &reg.contact_id)?;
+        let who = Recipient {
+            registration_id: &reg.id,
+            contact_id: &contact.id,
+            consents: contact.consent_reminders && contact.erased_at.is_none(),
+        };
+        if contact.erased_at.is_none() {
+            plan::promoted(c, when, who, now)?;
+        }
     }
     let k = promoted.len() as i32;
     events::add_counts(c, event_id, k, -k, 0)

@@ -81,6 +81,9 @@ pub struct TestApp {
     pub viewer: String,
     /// The app's clock: the system's, which a test can move forward instead of sleeping.
     pub clock: Clock,
+    /// The app's database and settings, for tests that run a mail worker on them.
+    pub database: Database,
+    pub settings: std::sync::Arc<Settings>,
     /// Kept so the database lives as long as the app.
     _db: TestDb,
 }
@@ -142,6 +145,8 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp 
     .expect("settings");
     settings.server.port = 0;
     settings.database.pool_size = 4;
+    // Tests deliver emails themselves (the reminder tests start a worker when they want one).
+    settings.reminders.worker_enabled = false;
     tweak(&mut settings);
     let clock = Clock::adjustable();
     let database = Database::open(&db.url, settings.database.pool_size).expect("open database");
@@ -157,7 +162,8 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp 
         token("test-organiser", Role::Organiser),
         token("test-viewer", Role::Viewer),
     );
-    let app = Application::build(settings, database, clock.clone()).expect("build app");
+    let shared = std::sync::Arc::new(settings.clone());
+    let app = Application::build(settings, database.clone(), clock.clone()).expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run());
     TestApp {
@@ -167,6 +173,8 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp 
         organiser,
         viewer,
         clock,
+        database,
+        settings: shared,
         _db: db,
     }
 }

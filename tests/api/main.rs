@@ -13,5 +13,6 @@ mod input;
 mod platform;
 mod public;
 mod registrations;
+mod reminders;
 mod roadshows;
 mod spreadsheets;

@@ -135,6 +135,13 @@ async fn openapi_covers_every_route_and_docs_work_offline() {
         ("/api/v1/tokens", "get"),
         ("/api/v1/tokens", "post"),
         ("/api/v1/tokens/{id}", "delete"),
+        ("/api/v1/events/{id}/reminder-rules", "get"),
+        ("/api/v1/events/{id}/reminder-rules", "put"),
+        ("/api/v1/events/{id}/emails", "get"),
+        ("/api/v1/registrations/{id}/emails", "get"),
+        ("/api/v1/emails/preview", "get"),
+        ("/api/v1/public/unsubscribe/{token}", "get"),
+        ("/api/v1/public/unsubscribe/{token}", "post"),
     ];
     for (path, method) in routes {
         let op = &doc.body["paths"][path][method];

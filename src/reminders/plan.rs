@@ -1,0 +1,221 @@
+//! Planning: what the outbox gets when something changes. Each function runs inside the
+//! transaction of the change that calls it, so an email is planned exactly when the
+//! change commits. Reminders go only to contacts who consent; confirmations, waitlist
+//! notes, updates and cancellations are transactional and go to everyone concerned.
+
+use chrono::NaiveDateTime;
+use chrono_tz::Tz;
+
+use super::model::{EmailKind, EmailRow};
+use super::queries::{self, Scope};
+use super::rules;
+use crate::db::Db;
+use crate::error::Error;
+
+/// The event an email is about: its id, start (UTC) and zone.
+#[derive(Debug, Clone, Copy)]
+pub struct EventTime<'a> {
+    pub id: &'a str,
+    pub starts_at: NaiveDateTime,
+    pub tz: Tz,
+}
+
+impl EventTime<'_> {
+    /// Nothing is planned for an event that has started.
+    fn started(&self, now: NaiveDateTime) -> bool {
+        self.starts_at <= now
+    }
+}
+
+/// Who an email goes to.
+#[derive(Debug, Clone, Copy)]
+pub struct Recipient<'a> {
+    pub registration_id: &'a str,
+    pub contact_id: &'a str,
+    pub consents: bool,
+}
+
+/// A registration was made (or came back): a confirmation, or a waitlist note with its
+/// position, at once; reminders when it holds a seat. `manage_token` travels with the
+/// emails that show the registration's manage link.
+pub fn registered(
+    c: &mut Db,
+    event: EventTime,
+    who: Recipient,
+    waitlist_position: Option<i64>,
+    manage_token: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), Error> {
+    if event.started(now) {
+        return Ok(());
+    }
+    queries::unsubscribe_token(c, who.contact_id)?;
+    let kind = match waitlist_position {
+        Some(_) => EmailKind::Waitlisted,
+        None => EmailKind::Confirmation,
+    };
+    let mut row = EmailRow::pending(kind, event.id, who.contact_id, Some(who.registration_id), now, now);
+    row.waitlist_position = waitlist_position.and_then(|p| i32::try_from(p).ok());
+    row.manage_token = manage_token.map(String::from);
+    queries::insert(c, &row)?;
+    if waitlist_position.is_none() {
+        reminders(c, event, who, manage_token, now)?;
+    }
+    Ok(())
+}
+
+/// Plans the event's reminders still ahead for one attendee (if they consent).
+fn reminders(
+    c: &mut Db,
+    event: EventTime,
+    who: Recipient,
+    manage_token: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), Error> {
+    if !who.consents {
+        return Ok(());
+    }
+    let rules = queries::rules_of(c, event.id)?;
+    for (rule, due) in rules::plan(event.starts_at, event.tz, &rules, now) {
+        let mut row = EmailRow::pending(
+            EmailKind::Reminder,
+            event.id,
+            who.contact_id,
+            Some(who.registration_id),
+            due,
+            now,
+        );
+        row.rule = Some(rule);
+        row.manage_token = manage_token.map(String::from);
+        queries::insert(c, &row)?;
+    }
+    Ok(())
+}
+
+/// A waitlisted registration got a seat: "you have a seat" at once, and its reminders.
+/// A waitlist note not yet sent is dropped (it would arrive after the good news).
+pub fn promoted(c: &mut Db, event: EventTime, who: Recipient, now: NaiveDateTime) -> Result<(), Error> {
+    let token = queries::live_manage_token(c, who.registration_id)?;
+    queries::cancel_pending(
+        c,
+        Scope::Registration(who.registration_id),
+        Some(&[EmailKind::Waitlisted]),
+        "promoted from the waitlist before this was sent",
+        now,
+    )?;
+    if event.started(now) {
+        return Ok(());
+    }
+    queries::unsubscribe_token(c, who.contact_id)?;
+    let mut row = EmailRow::pending(
+        EmailKind::Promoted,
+        event.id,
+        who.contact_id,
+        Some(who.registration_id),
+        now,
+        now,
+    );
+    row.manage_token = token.clone();
+    queries::insert(c, &row)?;
+    reminders(c, event, who, token.as_deref(), now)
+}
+
+/// A registration was cancelled: nothing more goes out for it.
+pub fn registration_cancelled(c: &mut Db, registration_id: &str, now: NaiveDateTime) -> Result<(), Error> {
+    queries::cancel_pending(
+        c,
+        Scope::Registration(registration_id),
+        None,
+        "the registration was cancelled",
+        now,
+    )?;
+    Ok(())
+}
+
+/// The event moved (time, zone or place): pending reminders are planned afresh for the
+/// new time and every registered attendee gets an "event updated" email.
+pub fn event_changed(c: &mut Db, event: EventTime, now: NaiveDateTime) -> Result<(), Error> {
+    replan(c, event, true, now)
+}
+
+/// The event's reminder rules changed: pending reminders are planned afresh.
+pub fn rules_changed(c: &mut Db, event: EventTime, now: NaiveDateTime) -> Result<(), Error> {
+    replan(c, event, false, now)
+}
+
+fn replan(c: &mut Db, event: EventTime, announce: bool, now: NaiveDateTime) -> Result<(), Error> {
+    let mut kinds = vec![EmailKind::Reminder];
+    if announce {
+        // An older "updated" not yet sent would show the same new details twice.
+        kinds.push(EmailKind::Updated);
+    }
+    let reason = if announce {
+        "the event changed; planned again for the new details"
+    } else {
+        "the reminder rules changed"
+    };
+    for (registration_id, contact_id, consents) in queries::registered(c, event.id)? {
+        let token = queries::live_manage_token(c, &registration_id)?;
+        queries::cancel_pending(c, Scope::Registration(&registration_id), Some(&kinds), reason, now)?;
+        if event.started(now) {
+            continue;
+        }
+        let who = Recipient {
+            registration_id: &registration_id,
+            contact_id: &contact_id,
+            consents,
+        };
+        if announce {
+            queries::unsubscribe_token(c, &contact_id)?;
+            let mut row = EmailRow::pending(
+                EmailKind::Updated,
+                event.id,
+                &contact_id,
+                Some(&registration_id),
+                now,
+                now,
+            );
+            row.manage_token = token.clone();
+            queries::insert(c, &row)?;
+        }
+        reminders(c, event, who, token.as_deref(), now)?;
+    }
+    Ok(())
+}
+
+/// The event was cancelled: everything pending is dropped and everyone holding a seat or
+/// waiting for one is told (with a calendar cancellation).
+pub fn event_cancelled(c: &mut Db, event_id: &str, now: NaiveDateTime) -> Result<(), Error> {
+    queries::cancel_pending(c, Scope::Event(event_id), None, "the event was cancelled", now)?;
+    for (registration_id, contact_id) in queries::attending(c, event_id)? {
+        queries::unsubscribe_token(c, &contact_id)?;
+        let row = EmailRow::pending(
+            EmailKind::Cancelled,
+            event_id,
+            &contact_id,
+            Some(&registration_id),
+            now,
+            now,
+        );
+        queries::insert(c, &row)?;
+    }
+    Ok(())
+}
+
+/// A contact no longer wants reminders: their pending reminders are dropped.
+pub fn consent_withdrawn(c: &mut Db, contact_id: &str, now: NaiveDateTime) -> Result<(), Error> {
+    queries::cancel_pending(
+        c,
+        Scope::Contact(contact_id),
+        Some(&[EmailKind::Reminder]),
+        "the contact unsubscribed from reminders",
+        now,
+    )?;
+    Ok(())
+}
+
+/// A contact was erased: nothing more goes to them and the outbox forgets their secrets.
+pub fn contact_erased(c: &mut Db, contact_id: &str, now: NaiveDateTime) -> Result<(), Error> {
+    queries::cancel_pending(c, Scope::Contact(contact_id), None, "the contact was erased", now)?;
+    queries::scrub_contact(c, contact_id)
+}

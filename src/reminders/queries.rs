@@ -1,0 +1,341 @@
+//! Storage of reminder rules and of the email outbox, including the leased claims that
+//! keep two workers from sending the same email.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::model::{EmailKind, EmailRow, EmailStatus};
+use super::rules::{self, Offset};
+use crate::db::schema::{contacts, emails, event_reminder_rules, events, registrations};
+use crate::db::stored_time::StoredTime;
+use crate::db::Db;
+use crate::error::Error;
+
+/// The position after which a page starts: (due, id).
+pub type Key = (NaiveDateTime, String);
+
+/// The rules used where an event has none stored (never, after the migration).
+const FALLBACK: &str = r#"["P7D","P1D","PT2H"]"#;
+
+/// An event's rules as stored (canonical texts).
+pub fn rules_text(c: &mut Db, event_id: &str) -> Result<Vec<String>, Error> {
+    let json: Option<String> = event_reminder_rules::table
+        .find(event_id)
+        .select(event_reminder_rules::rules)
+        .first(c)
+        .optional()?;
+    Ok(serde_json::from_str(json.as_deref().unwrap_or(FALLBACK)).unwrap_or_default())
+}
+
+/// An event's rules, read for planning.
+pub fn rules_of(c: &mut Db, event_id: &str) -> Result<Vec<(String, Offset)>, Error> {
+    let json: Option<String> = event_reminder_rules::table
+        .find(event_id)
+        .select(event_reminder_rules::rules)
+        .first(c)
+        .optional()?;
+    Ok(rules::stored(json.as_deref().unwrap_or(FALLBACK)))
+}
+
+/// Stores an event's rules (already validated).
+pub fn set_rules(c: &mut Db, event_id: &str, list: &[String], now: NaiveDateTime) -> Result<(), Error> {
+    let json = serde_json::to_string(list).map_err(|e| Error::Internal(e.to_string()))?;
+    let n = diesel::update(event_reminder_rules::table.find(event_id))
+        .set((
+            event_reminder_rules::rules.eq(&json),
+            event_reminder_rules::updated_at.eq(now),
+        ))
+        .execute(c)?;
+    if n == 0 {
+        diesel::insert_into(event_reminder_rules::table)
+            .values((
+                event_reminder_rules::event_id.eq(event_id),
+                event_reminder_rules::rules.eq(&json),
+                event_reminder_rules::updated_at.eq(now),
+            ))
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// Adds an email to the outbox.
+pub fn insert(c: &mut Db, row: &EmailRow) -> Result<(), Error> {
+    diesel::insert_into(emails::table).values(row).execute(c)?;
+    Ok(())
+}
+
+/// Which pending emails to drop.
+pub enum Scope<'a> {
+    Registration(&'a str),
+    Event(&'a str),
+    Contact(&'a str),
+}
+
+/// Cancels pending emails in `scope` (only `kinds`, when given), noting `reason`; answers
+/// how many. Their stored manage tokens go with them.
+pub fn cancel_pending(
+    c: &mut Db,
+    scope: Scope,
+    kinds: Option<&[EmailKind]>,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<usize, Error> {
+    let mut q = diesel::update(emails::table)
+        .filter(emails::status.eq(EmailStatus::Pending.as_str()))
+        .into_boxed();
+    q = match scope {
+        Scope::Registration(id) => q.filter(emails::registration_id.eq(id.to_string())),
+        Scope::Event(id) => q.filter(emails::event_id.eq(id.to_string())),
+        Scope::Contact(id) => q.filter(emails::contact_id.eq(id.to_string())),
+    };
+    if let Some(kinds) = kinds {
+        let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+        q = q.filter(emails::kind.eq_any(kinds));
+    }
+    Ok(q.set((
+        emails::status.eq(EmailStatus::Cancelled.as_str()),
+        emails::last_error.eq(reason),
+        emails::manage_token.eq(None::<String>),
+        emails::lease_owner.eq(None::<String>),
+        emails::lease_until.eq(None::<NaiveDateTime>),
+        emails::updated_at.eq(now),
+    ))
+    .execute(c)?)
+}
+
+/// Forgets what the outbox holds of a person: manage tokens and error texts.
+pub fn scrub_contact(c: &mut Db, contact_id: &str) -> Result<(), Error> {
+    diesel::update(emails::table.filter(emails::contact_id.eq(contact_id)))
+        .set((
+            emails::manage_token.eq(None::<String>),
+            emails::last_error.eq(None::<String>),
+        ))
+        .execute(c)?;
+    diesel::update(contacts::table.find(contact_id))
+        .set(contacts::unsubscribe_token.eq(None::<String>))
+        .execute(c)?;
+    Ok(())
+}
+
+/// A manage token still held by a pending email of the registration, to carry over into
+/// emails planned for it now.
+pub fn live_manage_token(c: &mut Db, registration_id: &str) -> Result<Option<String>, Error> {
+    Ok(emails::table
+        .filter(emails::registration_id.eq(registration_id))
+        .filter(emails::status.eq(EmailStatus::Pending.as_str()))
+        .filter(emails::manage_token.is_not_null())
+        .select(emails::manage_token)
+        .first::<Option<String>>(c)
+        .optional()?
+        .flatten())
+}
+
+/// The contact's unsubscribe secret, made on first use.
+pub fn unsubscribe_token(c: &mut Db, contact_id: &str) -> Result<String, Error> {
+    let current: Option<String> = contacts::table
+        .find(contact_id)
+        .select(contacts::unsubscribe_token)
+        .first(c)?;
+    if let Some(token) = current {
+        return Ok(token);
+    }
+    let token = crate::tokens::generate();
+    diesel::update(contacts::table.find(contact_id))
+        .set(contacts::unsubscribe_token.eq(&token))
+        .execute(c)?;
+    Ok(token)
+}
+
+/// The contact an unsubscribe secret belongs to.
+pub fn contact_by_unsubscribe(c: &mut Db, token: &str) -> Result<Option<String>, Error> {
+    Ok(contacts::table
+        .filter(contacts::unsubscribe_token.eq(token))
+        .select(contacts::id)
+        .first(c)
+        .optional()?)
+}
+
+/// An event's registered attendees for planning: (registration, contact, consents).
+pub fn registered(c: &mut Db, event_id: &str) -> Result<Vec<(String, String, bool)>, Error> {
+    Ok(registrations::table
+        .inner_join(contacts::table)
+        .filter(registrations::event_id.eq(event_id))
+        .filter(registrations::status.eq("registered"))
+        .filter(contacts::erased_at.is_null())
+        .select((registrations::id, contacts::id, contacts::consent_reminders))
+        .load(c)?)
+}
+
+/// An event's registrations that hold a seat or wait for one: (registration, contact).
+pub fn attending(c: &mut Db, event_id: &str) -> Result<Vec<(String, String)>, Error> {
+    Ok(registrations::table
+        .inner_join(contacts::table)
+        .filter(registrations::event_id.eq(event_id))
+        .filter(registrations::status.eq_any(["registered", "waitlisted"]))
+        .filter(contacts::erased_at.is_null())
+        .select((registrations::id, contacts::id))
+        .load(c)?)
+}
+
+/// One email.
+pub fn get(c: &mut Db, id: &str) -> Result<EmailRow, Error> {
+    emails::table
+        .find(id)
+        .select(EmailRow::as_select())
+        .first(c)
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("no email with id {id}")))
+}
+
+/// Filters of an email list.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub registration_id: Option<String>,
+    pub event_id: Option<String>,
+    pub status: Option<EmailStatus>,
+    pub kind: Option<EmailKind>,
+}
+
+/// One page of emails (`limit + 1` rows) in due order, with their event's zone.
+pub fn list(c: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> Result<Vec<(EmailRow, String)>, Error> {
+    let mut q = emails::table
+        .inner_join(events::table)
+        .select((EmailRow::as_select(), events::timezone))
+        .into_boxed();
+    if let Some(id) = &filter.registration_id {
+        q = q.filter(emails::registration_id.eq(id.clone()));
+    }
+    if let Some(id) = &filter.event_id {
+        q = q.filter(emails::event_id.eq(id.clone()));
+    }
+    if let Some(s) = filter.status {
+        q = q.filter(emails::status.eq(s.as_str()));
+    }
+    if let Some(k) = filter.kind {
+        q = q.filter(emails::kind.eq(k.as_str()));
+    }
+    if let Some((due, id)) = after {
+        q = q.filter(
+            emails::due_at
+                .gt(*due)
+                .or(emails::due_at.eq(*due).and(emails::id.gt(id.clone()))),
+        );
+    }
+    Ok(q.order((emails::due_at, emails::id)).limit(limit + 1).load(c)?)
+}
+
+/// Ids of emails due at `now` that nobody holds, oldest first.
+pub fn due(c: &mut Db, now: NaiveDateTime, limit: i64) -> Result<Vec<String>, Error> {
+    Ok(emails::table
+        .filter(emails::status.eq(EmailStatus::Pending.as_str()))
+        .filter(emails::next_attempt_at.le(now))
+        .filter(emails::lease_until.is_null().or(emails::lease_until.lt(now)))
+        .order((emails::next_attempt_at, emails::id))
+        .limit(limit)
+        .select(emails::id)
+        .load(c)?)
+}
+
+/// When the oldest email still waiting became due.
+pub fn oldest_due(c: &mut Db, now: NaiveDateTime) -> Result<Option<NaiveDateTime>, Error> {
+    Ok(emails::table
+        .filter(emails::status.eq(EmailStatus::Pending.as_str()))
+        .filter(emails::next_attempt_at.le(now))
+        .order(emails::next_attempt_at)
+        .select(emails::next_attempt_at)
+        .first::<StoredTime>(c)
+        .optional()?
+        .map(Into::into))
+}
+
+/// Claims an email for `owner` until `until`: one conditional UPDATE, a claim only when
+/// it changed the row (on PostgreSQL a racing claim waits for the row lock, then finds
+/// the lease taken and changes nothing).
+pub fn claim(c: &mut Db, id: &str, owner: &str, now: NaiveDateTime, until: NaiveDateTime) -> Result<bool, Error> {
+    let n = diesel::update(
+        emails::table
+            .find(id)
+            .filter(emails::status.eq(EmailStatus::Pending.as_str()))
+            .filter(emails::next_attempt_at.le(now))
+            .filter(emails::lease_until.is_null().or(emails::lease_until.lt(now))),
+    )
+    .set((emails::lease_owner.eq(owner), emails::lease_until.eq(until)))
+    .execute(c)?;
+    Ok(n == 1)
+}
+
+/// The outcome of one attempt, written only while `owner` holds the lease.
+pub enum Outcome {
+    Sent {
+        message_id: String,
+    },
+    Retry {
+        error: String,
+        next: NaiveDateTime,
+    },
+    Failed {
+        error: String,
+    },
+    Cancelled {
+        reason: String,
+    },
+    /// Not attempted (the worker is stopping): the lease is let go.
+    Released,
+}
+
+/// Records an attempt's outcome; false when the lease was lost meanwhile.
+pub fn settle(c: &mut Db, id: &str, owner: &str, outcome: Outcome, now: NaiveDateTime) -> Result<bool, Error> {
+    let target = emails::table.find(id).filter(emails::lease_owner.eq(owner));
+    let none_time = None::<NaiveDateTime>;
+    let none_text = None::<String>;
+    let n = match outcome {
+        Outcome::Sent { message_id } => diesel::update(target)
+            .set((
+                emails::status.eq(EmailStatus::Sent.as_str()),
+                emails::attempts.eq(emails::attempts + 1),
+                emails::sent_at.eq(now),
+                emails::message_id.eq(message_id),
+                emails::last_error.eq(none_text.clone()),
+                emails::manage_token.eq(none_text.clone()),
+                emails::lease_owner.eq(none_text),
+                emails::lease_until.eq(none_time),
+                emails::updated_at.eq(now),
+            ))
+            .execute(c)?,
+        Outcome::Retry { error, next } => diesel::update(target)
+            .set((
+                emails::attempts.eq(emails::attempts + 1),
+                emails::last_error.eq(error),
+                emails::next_attempt_at.eq(next),
+                emails::lease_owner.eq(none_text),
+                emails::lease_until.eq(none_time),
+                emails::updated_at.eq(now),
+            ))
+            .execute(c)?,
+        Outcome::Failed { error } => diesel::update(target)
+            .set((
+                emails::status.eq(EmailStatus::Failed.as_str()),
+                emails::attempts.eq(emails::attempts + 1),
+                emails::last_error.eq(error),
+                emails::manage_token.eq(none_text.clone()),
+                emails::lease_owner.eq(none_text),
+                emails::lease_until.eq(none_time),
+                emails::updated_at.eq(now),
+            ))
+            .execute(c)?,
+        Outcome::Cancelled { reason } => diesel::update(target)
+            .set((
+                emails::status.eq(EmailStatus::Cancelled.as_str()),
+                emails::last_error.eq(reason),
+                emails::manage_token.eq(none_text.clone()),
+                emails::lease_owner.eq(none_text),
+                emails::lease_until.eq(none_time),
+                emails::updated_at.eq(now),
+            ))
+            .execute(c)?,
+        Outcome::Released => diesel::update(target)
+            .set((emails::lease_owner.eq(none_text), emails::lease_until.eq(none_time)))
+            .execute(c)?,
+    };
+    Ok(n == 1)
+}

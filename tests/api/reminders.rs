@@ -1,0 +1,851 @@
+//! Reminder emails end to end: planned by the API, delivered by a worker through real
+//! SMTP to a server started in-process on a loopback port, read back and parsed.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use chrono::{TimeZone, Utc};
+use mailin_embedded::{response, Handler, Response, Server, SslConfig};
+use reqwest::Method;
+use roadshow::config::{MailTransport, SmtpTls};
+use roadshow::db::Database;
+use roadshow::mail::worker::{Report, Worker};
+use roadshow::mail::Mailer;
+use serde_json::{json, Value};
+
+use crate::helpers::{id, spawn, TestApp};
+
+/// One message as the SMTP server received it.
+#[derive(Debug, Clone)]
+struct Received {
+    to: Vec<String>,
+    raw: Vec<u8>,
+}
+
+/// The SMTP server's session handler: keeps every message, refuses listed recipients
+/// with 550.
+#[derive(Clone)]
+struct Sink {
+    inbox: Arc<Mutex<Vec<Received>>>,
+    refuse: Arc<Vec<String>>,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl Handler for Sink {
+    fn rcpt(&mut self, to: &str) -> Response {
+        if self.refuse.iter().any(|r| to.contains(r.as_str())) {
+            return response::NO_MAILBOX;
+        }
+        self.to.push(to.to_string());
+        response::OK
+    }
+
+    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
+        self.to = to.to_vec();
+        self.data.clear();
+        response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        let message = Received {
+            to: std::mem::take(&mut self.to),
+            raw: std::mem::take(&mut self.data),
+        };
+        self.inbox.lock().unwrap().push(message);
+        response::OK
+    }
+}
+
+/// A real SMTP server on a loopback port.
+struct Smtp {
+    port: u16,
+    inbox: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Smtp {
+    /// Starts a server on a free port.
+    fn start(refuse: &[&str]) -> Smtp {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Smtp::on(listener, refuse)
+    }
+
+    /// Starts a server on `listener`.
+    fn on(listener: TcpListener, refuse: &[&str]) -> Smtp {
+        let port = listener.local_addr().unwrap().port();
+        let inbox = Arc::new(Mutex::new(Vec::new()));
+        let sink = Sink {
+            inbox: inbox.clone(),
+            refuse: Arc::new(refuse.iter().map(|s| s.to_string()).collect()),
+            to: Vec::new(),
+            data: Vec::new(),
+        };
+        let mut server = Server::new(sink);
+        server
+            .with_name("sink.test")
+            .with_num_threads(8)
+            .with_ssl(SslConfig::None)
+            .unwrap()
+            .with_tcp_listener(listener);
+        // Runs until the test process ends.
+        std::thread::spawn(move || {
+            let _ = server.serve();
+        });
+        Smtp { port, inbox }
+    }
+
+    fn messages(&self) -> Vec<Mail> {
+        self.inbox.lock().unwrap().iter().map(Mail::parse).collect()
+    }
+}
+
+/// A received message, parsed.
+#[derive(Debug, Clone)]
+struct Mail {
+    to: Vec<String>,
+    subject: String,
+    message_id: String,
+    headers: HashMap<String, String>,
+    text: String,
+    html: String,
+    ics: String,
+}
+
+impl Mail {
+    fn parse(r: &Received) -> Mail {
+        use mailparse::MailHeaderMap;
+        let parsed = mailparse::parse_mail(&r.raw).expect("a parseable message");
+        let mut parts = (String::new(), String::new(), String::new());
+        collect(&parsed, &mut parts);
+        let headers = parsed
+            .get_headers()
+            .into_iter()
+            .map(|h| (h.get_key().to_lowercase(), h.get_value()))
+            .collect();
+        Mail {
+            to: r.to.clone(),
+            subject: parsed.get_headers().get_first_value("Subject").unwrap_or_default(),
+            message_id: parsed.get_headers().get_first_value("Message-ID").unwrap_or_default(),
+            headers,
+            text: parts.0,
+            html: parts.1,
+            ics: parts.2,
+        }
+    }
+}
+
+fn collect(part: &mailparse::ParsedMail, out: &mut (String, String, String)) {
+    match part.ctype.mimetype.as_str() {
+        "text/plain" => out.0 = part.get_body().unwrap(),
+        "text/html" => out.1 = part.get_body().unwrap(),
+        "text/calendar" => out.2 = part.get_body().unwrap(),
+        _ => {}
+    }
+    for sub in &part.subparts {
+        collect(sub, out);
+    }
+}
+
+/// A worker on the app's database that sends through SMTP on `port`.
+fn worker_on(app: &TestApp, db: Database, port: u16, owner: &str) -> Worker {
+    let mut settings = (*app.settings).clone();
+    settings.mail.transport = MailTransport::Smtp;
+    settings.mail.smtp.host = "127.0.0.1".into();
+    settings.mail.smtp.port = port;
+    settings.mail.smtp.tls = SmtpTls::None;
+    settings.mail.smtp.timeout_secs = 5;
+    settings.server.public_base_url = "https://roadshow.test".into();
+    let mailer = Mailer::new(&settings.mail).unwrap();
+    Worker::new(db, mailer, app.clock.clone(), Arc::new(settings), owner)
+}
+
+fn worker(app: &TestApp, smtp: &Smtp) -> Worker {
+    worker_on(app, app.database.clone(), smtp.port, "test-worker")
+}
+
+/// Sets the app's clock to a UTC time.
+fn set_clock(app: &TestApp, y: i32, m: u32, d: u32, h: u32, min: u32) {
+    app.clock.set(Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap());
+}
+
+async fn emails(app: &TestApp, path: &str) -> Vec<Value> {
+    let r = app.get(path).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["items"].as_array().unwrap().clone()
+}
+
+fn kinds(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|e| match e["rule"].as_str() {
+            Some(rule) => format!(
+                "{}:{}:{}",
+                e["kind"].as_str().unwrap(),
+                rule,
+                e["status"].as_str().unwrap()
+            ),
+            None => format!("{}:{}", e["kind"].as_str().unwrap(), e["status"].as_str().unwrap()),
+        })
+        .collect()
+}
+
+fn attendee(name: &str, email: &str, language: &str, timezone: Option<&str>) -> Value {
+    json!({ "name": name, "email": email, "language": language, "timezone": timezone })
+}
+
+/// The Fuzhou forum on 4 March 2030, 14:00 in Shanghai (06:00 UTC).
+async fn forum(app: &TestApp, fields: Value) -> String {
+    let mut body = json!({ "venue": "福州香格里拉大酒店", "address": "福州市鼓楼区新权路9号" });
+    crate::helpers::merge(&mut body, fields);
+    app.open_event(body).await
+}
+
+/// Parses an .ics text and answers its METHOD and the event's SEQUENCE and UID.
+fn calendar(ics: &str) -> (String, String, String) {
+    let unfolded = icalendar::parser::unfold(ics);
+    let cal = icalendar::parser::read_calendar(&unfolded).expect("a parseable calendar");
+    let prop = |props: &[icalendar::parser::Property], name: &str| {
+        props
+            .iter()
+            .find(|p| p.name.as_str() == name)
+            .map(|p| p.val.as_str().to_string())
+            .unwrap_or_default()
+    };
+    let event = cal
+        .components
+        .iter()
+        .find(|c| c.name.as_str() == "VEVENT")
+        .expect("a VEVENT");
+    (
+        prop(&cal.properties, "METHOD"),
+        prop(&event.properties, "SEQUENCE"),
+        prop(&event.properties, "UID"),
+    )
+}
+
+#[tokio::test]
+async fn confirmations_and_reminders_arrive_once_in_the_readers_language_and_zones() {
+    let app = spawn().await;
+    let smtp = Smtp::start(&[]);
+    let w = worker(&app, &smtp);
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let ev = forum(&app, json!({})).await;
+    let ja = app
+        .register(
+            &ev,
+            attendee("山田太郎", "yamada@toray.co.jp", "ja", Some("Asia/Tokyo")),
+        )
+        .await;
+    assert_eq!(ja.status, 201, "{}", ja.text);
+    let zh = app
+        .register(&ev, attendee("王伟", "wang@example.cn", "zh-CN", None))
+        .await;
+    let reg = id(&ja.body);
+    assert_eq!(
+        kinds(&emails(&app, &format!("/api/v1/registrations/{reg}/emails")).await),
+        vec![
+            "confirmation:pending",
+            "reminder:P7D:pending",
+            "reminder:P1D:pending",
+            "reminder:PT2H:pending"
+        ]
+    );
+
+    let report = w.deliver_due().await.unwrap();
+    assert_eq!(report.sent, 2, "{report:?}");
+    assert_eq!(
+        w.deliver_due().await.unwrap(),
+        Report::default(),
+        "nothing is sent twice"
+    );
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 2);
+    let to_ja = mails.iter().find(|m| m.to[0].contains("yamada")).unwrap();
+    assert_eq!(
+        to_ja.subject,
+        "【参加登録完了】高端聚酰胺产业机遇座谈会 · 3月4日 14:00 · 福州"
+    );
+    assert!(
+        to_ja
+            .text
+            .contains("2030年3月4日（月）14:00（Asia/Shanghai、UTC+08:00）"),
+        "{}",
+        to_ja.text
+    );
+    assert!(to_ja.text.contains("15:00（Asia/Tokyo、UTC+09:00）"), "{}", to_ja.text);
+    assert!(to_ja.text.contains("福州香格里拉大酒店") && to_ja.html.contains("新权路9号"));
+    let (method, sequence, uid) = calendar(&to_ja.ics);
+    assert_eq!((method.as_str(), sequence.as_str()), ("REQUEST", "0"));
+    assert_eq!(uid, format!("{ev}@roadshow"));
+    let to_zh = mails.iter().find(|m| m.to[0].contains("wang")).unwrap();
+    assert!(to_zh.subject.starts_with("【报名成功】"), "{}", to_zh.subject);
+    assert!(!to_zh.text.contains("您所在时区"), "one zone only: {}", to_zh.text);
+
+    // The listed email names the Message-ID it went out with.
+    let listed = emails(&app, &format!("/api/v1/registrations/{reg}/emails?status=sent")).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["message_id"], to_ja.message_id.as_str());
+    assert_eq!(listed[0]["attempts"], 1);
+    assert!(listed[0]["sent_at"].as_str().unwrap().ends_with("+08:00"));
+
+    // A week before, 14:00 Shanghai time: the first reminder, once per attendee.
+    set_clock(&app, 2030, 2, 25, 5, 59);
+    assert_eq!(w.deliver_due().await.unwrap().sent, 0, "not due yet");
+    set_clock(&app, 2030, 2, 25, 6, 0);
+    assert_eq!(w.deliver_due().await.unwrap().sent, 2);
+    let mails = smtp.messages();
+    let reminder = mails
+        .iter()
+        .find(|m| m.to[0].contains("wang") && m.subject.contains("提醒"))
+        .unwrap();
+    assert_eq!(
+        reminder.subject,
+        "【活动提醒】高端聚酰胺产业机遇座谈会 · 3月4日 14:00 · 福州"
+    );
+    assert!(reminder.headers["list-unsubscribe"].starts_with("<https://roadshow.test/api/v1/public/unsubscribe/"));
+    assert_eq!(reminder.headers["list-unsubscribe-post"], "List-Unsubscribe=One-Click");
+    assert_eq!(zh.status, 201);
+    let ev_emails = emails(&app, &format!("/api/v1/events/{ev}/emails?kind=reminder&status=sent")).await;
+    assert_eq!(ev_emails.len(), 2);
+    app.get(&format!("/api/v1/events/{ev}/emails?status=lost"))
+        .await
+        .assert_problem(422);
+}
+
+#[tokio::test]
+async fn a_late_registration_gets_only_the_reminders_still_ahead() {
+    let app = spawn().await;
+    set_clock(&app, 2030, 3, 1, 0, 0);
+    let ev = forum(&app, json!({})).await;
+    let r = app.register(&ev, attendee("Li Na", "li@example.cn", "en", None)).await;
+    let listed = kinds(&emails(&app, &format!("/api/v1/registrations/{}/emails", id(&r.body))).await);
+    assert_eq!(
+        listed,
+        vec!["confirmation:pending", "reminder:P1D:pending", "reminder:PT2H:pending"]
+    );
+    // Someone who does not consent to reminders still gets the confirmation.
+    let contact = app
+        .post(
+            "/api/v1/contacts",
+            json!({ "name": "Zhao", "email": "zhao@example.cn", "consent_reminders": false }),
+        )
+        .await;
+    assert_eq!(contact.status, 201, "{}", contact.text);
+    let quiet = app.register(&ev, json!({ "contact_id": id(&contact.body) })).await;
+    let listed = kinds(&emails(&app, &format!("/api/v1/registrations/{}/emails", id(&quiet.body))).await);
+    assert_eq!(listed, vec!["confirmation:pending"]);
+}
+
+#[tokio::test]
+async fn rules_are_read_replaced_and_checked() {
+    let app = spawn().await;
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let ev = forum(&app, json!({})).await;
+    let path = format!("/api/v1/events/{ev}/reminder-rules");
+    assert_eq!(app.get(&path).await.body, json!({ "rules": ["P7D", "P1D", "PT2H"] }));
+    let reg = id(&app.register(&ev, attendee("A", "a@example.cn", "en", None)).await.body);
+    let put = app
+        .send(
+            Method::PUT,
+            &path,
+            Some(&app.organiser),
+            Some(json!({ "rules": ["pt30m", "P2D"] })),
+            &[],
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.text);
+    assert_eq!(put.body, json!({ "rules": ["P2D", "PT30M"] }));
+    // Pending reminders follow the new rules.
+    let pending = kinds(
+        &emails(
+            &app,
+            &format!("/api/v1/registrations/{reg}/emails?kind=reminder&status=pending"),
+        )
+        .await,
+    );
+    assert_eq!(pending, vec!["reminder:P2D:pending", "reminder:PT30M:pending"]);
+    let bad = app
+        .send(
+            Method::PUT,
+            &path,
+            Some(&app.organiser),
+            Some(json!({ "rules": ["P1D", "soon"] })),
+            &[],
+        )
+        .await;
+    bad.assert_problem(422);
+    assert_eq!(bad.error_fields(), vec!["rules[1]"]);
+    assert!(bad.text.contains("soon"), "{}", bad.text);
+    app.send(Method::PUT, &path, Some(&app.viewer), Some(json!({ "rules": [] })), &[])
+        .await
+        .assert_problem(403);
+}
+
+#[tokio::test]
+async fn a_reschedule_replans_reminders_and_sends_the_new_calendar() {
+    let app = spawn().await;
+    let smtp = Smtp::start(&[]);
+    let w = worker(&app, &smtp);
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let ev = forum(&app, json!({})).await;
+    let reg = id(&app
+        .register(&ev, attendee("Li Na", "li@example.cn", "en", Some("Europe/Berlin")))
+        .await
+        .body);
+    w.deliver_due().await.unwrap();
+    let moved = app
+        .patch(
+            &format!("/api/v1/events/{ev}"),
+            json!({ "starts_at": "2030-03-11T09:30:00" }),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    let all = emails(&app, &format!("/api/v1/registrations/{reg}/emails")).await;
+    let cancelled: Vec<&Value> = all.iter().filter(|e| e["status"] == "cancelled").collect();
+    assert_eq!(cancelled.len(), 3, "the old reminders are dropped: {all:?}");
+    let p1d = all
+        .iter()
+        .find(|e| e["rule"] == "P1D" && e["status"] == "pending")
+        .expect("a new P1D reminder");
+    assert_eq!(p1d["due_at"], "2030-03-10T09:30:00+08:00");
+    assert_eq!(w.deliver_due().await.unwrap().sent, 1);
+    let updated = smtp.messages().pop().unwrap();
+    assert_eq!(
+        updated.subject,
+        "Event updated: 高端聚酰胺产业机遇座谈会 · 11 Mar 09:30 · 福州"
+    );
+    assert!(
+        updated
+            .text
+            .contains("Monday 11 March 2030, 09:30 (Asia/Shanghai, UTC+08:00)"),
+        "{}",
+        updated.text
+    );
+    assert!(
+        updated.text.contains("02:30 (Europe/Berlin, UTC+01:00)"),
+        "{}",
+        updated.text
+    );
+    let (method, sequence, _) = calendar(&updated.ics);
+    assert_eq!((method.as_str(), sequence.as_str()), ("REQUEST", "1"));
+    // The old time's reminder never goes out: at the old P1D time nothing is due.
+    set_clock(&app, 2030, 3, 3, 6, 0);
+    assert_eq!(w.deliver_due().await.unwrap().sent, 0);
+    // The new time's week-before and day-before reminders.
+    set_clock(&app, 2030, 3, 10, 1, 30);
+    assert_eq!(w.deliver_due().await.unwrap().sent, 2);
+}
+
+#[tokio::test]
+async fn cancelling_the_event_drops_reminders_and_sends_a_calendar_cancellation() {
+    let app = spawn().await;
+    let smtp = Smtp::start(&[]);
+    let w = worker(&app, &smtp);
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let ev = forum(&app, json!({ "capacity": 1 })).await;
+    app.register(&ev, attendee("A", "a@example.cn", "zh-CN", None)).await;
+    app.register(&ev, attendee("B", "b@example.cn", "zh-CN", None)).await;
+    w.deliver_due().await.unwrap();
+    let r = app
+        .post(&format!("/api/v1/events/{ev}/cancel"), json!({ "reason": "台风" }))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(emails(
+        &app,
+        &format!("/api/v1/events/{ev}/emails?status=pending&kind=reminder")
+    )
+    .await
+    .is_empty());
+    assert_eq!(
+        w.deliver_due().await.unwrap().sent,
+        2,
+        "the seated and the waiting are told"
+    );
+    let mails = smtp.messages();
+    let cancel = mails.iter().find(|m| m.subject.starts_with("【活动取消】")).unwrap();
+    assert!(cancel.text.contains("台风"), "{}", cancel.text);
+    let (method, sequence, _) = calendar(&cancel.ics);
+    assert_eq!((method.as_str(), sequence.as_str()), ("CANCEL", "1"));
+    set_clock(&app, 2030, 3, 3, 6, 0);
+    assert_eq!(w.deliver_due().await.unwrap(), Report::default());
+}
+
+#[tokio::test]
+async fn a_promotion_from_the_waitlist_says_so_and_plans_reminders() {
+    let app = spawn().await;
+    let smtp = Smtp::start(&[]);
+    let w = worker(&app, &smtp);
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let ev = forum(&app, json!({ "capacity": 1 })).await;
+    let first = id(&app.register(&ev, attendee("A", "a@example.cn", "en", None)).await.body);
+    let second = id(&app.register(&ev, attendee("B", "b@example.cn", "en", None)).await.body);
+    assert_eq!(w.deliver_due().await.unwrap().sent, 2);
+    let waiting = smtp.messages().into_iter().find(|m| m.to[0].contains("b@")).unwrap();
+    assert!(waiting.subject.starts_with("Waitlisted: "), "{}", waiting.subject);
+    assert!(waiting.text.contains("position 1"), "{}", waiting.text);
+    assert_eq!(
+        kinds(&emails(&app, &format!("/api/v1/registrations/{second}/emails")).await),
+        vec!["waitlisted:sent"]
+    );
+    let r = app
+        .post(&format!("/api/v1/registrations/{first}/cancel"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        kinds(&emails(&app, &format!("/api/v1/registrations/{first}/emails?status=pending")).await).is_empty(),
+        "a cancelled registration gets nothing more"
+    );
+    let promoted = kinds(&emails(&app, &format!("/api/v1/registrations/{second}/emails?status=pending")).await);
+    assert_eq!(
+        promoted,
+        vec![
+            "promoted:pending",
+            "reminder:P7D:pending",
+            "reminder:P1D:pending",
+            "reminder:PT2H:pending"
+        ]
+    );
+    assert_eq!(w.deliver_due().await.unwrap().sent, 1);
+    let seat = smtp.messages().pop().unwrap();
+    assert!(seat.subject.starts_with("You have a seat: "), "{}", seat.subject);
+}
+
+#[tokio::test]
+async fn the_one_click_unsubscribe_stops_reminders_but_not_transactional_emails() {
+    let app = spawn().await;
+    let smtp = Smtp::start(&[]);
+    let w = worker(&app, &smtp);
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let ev = forum(&app, json!({})).await;
+    let reg = app.register(&ev, attendee("A", "a@example.cn", "en", None)).await;
+    let contact = reg.body["contact"]["id"].as_str().unwrap().to_string();
+    w.deliver_due().await.unwrap();
+    let mail = smtp.messages().pop().unwrap();
+    let url = mail.headers["list-unsubscribe"].trim_matches(['<', '>']).to_string();
+    let path = url.strip_prefix("https://roadshow.test").unwrap().to_string();
+    assert!(!path.contains(&contact), "the link does not carry the contact id");
+    // Opening the link changes nothing (mail scanners open links); the button does.
+    let page = app.send(Method::GET, &path, None, None, &[]).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        app.get(&format!("/api/v1/contacts/{contact}")).await.body["consent_reminders"],
+        true
+    );
+    let res = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        app.get(&format!("/api/v1/contacts/{contact}")).await.body["consent_reminders"],
+        false
+    );
+    let pending = emails(&app, &format!("/api/v1/events/{ev}/emails?status=pending")).await;
+    assert!(pending.is_empty(), "{pending:?}");
+    app.send(Method::POST, "/api/v1/public/unsubscribe/nonsense", None, None, &[])
+        .await
+        .assert_problem(404);
+    // Cancelling the event still reaches them.
+    app.post(&format!("/api/v1/events/{ev}/cancel"), json!({})).await;
+    assert_eq!(w.deliver_due().await.unwrap().sent, 1);
+}
+
+#[tokio::test]
+async fn an_smtp_server_down_then_back_loses_nothing() {
+    let app = spawn().await;
+    // A port with nothing listening yet: connections are refused.
+    let reserved = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = reserved.local_addr().unwrap().port();
+    drop(reserved);
+    let w = worker_on(&app, app.database.clone(), port, "test-worker");
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let ev = forum(&app, json!({})).await;
+    for n in 0..3 {
+        app.register(&ev, attendee("A", &format!("a{n}@example.cn"), "en", None))
+            .await;
+    }
+    let report = w.deliver_due().await.unwrap();
+    assert_eq!((report.sent, report.retried), (0, 3), "{report:?}");
+    let listed = emails(&app, &format!("/api/v1/events/{ev}/emails?kind=confirmation")).await;
+    assert!(
+        listed.iter().all(|e| e["status"] == "pending" && e["attempts"] == 1),
+        "{listed:?}"
+    );
+    assert!(listed[0]["last_error"].as_str().is_some_and(|e| !e.is_empty()));
+    // Still down a few minutes later: the backoff grows, nothing is given up.
+    app.clock.advance(chrono::Duration::minutes(2));
+    assert_eq!(w.deliver_due().await.unwrap().retried, 3);
+    // Back after ten minutes.
+    let smtp = Smtp::on(TcpListener::bind(("127.0.0.1", port)).unwrap(), &[]);
+    app.clock.advance(chrono::Duration::minutes(10));
+    assert_eq!(w.deliver_due().await.unwrap().sent, 3);
+    assert_eq!(smtp.messages().len(), 3);
+    let listed = emails(&app, &format!("/api/v1/events/{ev}/emails?kind=confirmation")).await;
+    assert!(
+        listed.iter().all(|e| e["status"] == "sent" && e["attempts"] == 3),
+        "{listed:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_fails_at_once_and_others_still_go() {
+    let app = spawn().await;
+    let smtp = Smtp::start(&["nobody@"]);
+    let w = worker(&app, &smtp);
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let ev = forum(&app, json!({})).await;
+    let bad = id(&app
+        .register(&ev, attendee("X", "nobody@example.cn", "en", None))
+        .await
+        .body);
+    app.register(&ev, attendee("Y", "somebody@example.cn", "en", None))
+        .await;
+    let report = w.deliver_due().await.unwrap();
+    assert_eq!((report.sent, report.failed, report.retried), (1, 1, 0), "{report:?}");
+    let failed = emails(&app, &format!("/api/v1/registrations/{bad}/emails?status=failed")).await;
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["attempts"], 1);
+    assert!(
+        failed[0]["last_error"].as_str().unwrap().contains("550"),
+        "{}",
+        failed[0]["last_error"]
+    );
+}
+
+#[tokio::test]
+async fn reminders_due_after_the_start_are_cancelled_with_the_reason() {
+    let app = spawn().await;
+    let smtp = Smtp::start(&[]);
+    let w = worker(&app, &smtp);
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let ev = forum(&app, json!({})).await;
+    let reg = id(&app.register(&ev, attendee("A", "a@example.cn", "en", None)).await.body);
+    // The worker was down until after the start.
+    set_clock(&app, 2030, 3, 4, 7, 0);
+    let report = w.deliver_due().await.unwrap();
+    assert_eq!((report.sent, report.cancelled), (0, 4), "{report:?}");
+    let listed = emails(&app, &format!("/api/v1/registrations/{reg}/emails?status=cancelled")).await;
+    assert!(listed[0]["last_error"].as_str().unwrap().contains("started"));
+}
+
+#[tokio::test]
+async fn two_workers_racing_send_each_email_exactly_once() {
+    let app = spawn().await;
+    let smtp = Smtp::start(&[]);
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let ev = forum(&app, json!({})).await;
+    // Two rules due together: 2 reminders per attendee, plus their confirmations.
+    app.send(
+        Method::PUT,
+        &format!("/api/v1/events/{ev}/reminder-rules"),
+        Some(&app.organiser),
+        Some(json!({ "rules": ["P2D", "PT48H"] })),
+        &[],
+    )
+    .await;
+    let attendees = 125;
+    for n in 0..attendees {
+        let r = app
+            .register(&ev, attendee("A", &format!("a{n}@example.cn"), "en", None))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    set_clock(&app, 2030, 3, 2, 6, 0);
+    // Two replicas: separate connections and writers on one database.
+    let url = app.settings.database.url.clone();
+    let other = Database::open(&url, 4).unwrap();
+    let (a, b) = (
+        worker_on(&app, app.database.clone(), smtp.port, "replica-a"),
+        worker_on(&app, other, smtp.port, "replica-b"),
+    );
+    let (ra, rb) = tokio::join!(a.deliver_due(), b.deliver_due());
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    let total = attendees * 3;
+    assert_eq!(ra.sent + rb.sent, total, "{ra:?} {rb:?}");
+    assert_eq!(ra.lost + rb.lost, 0);
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), total);
+    let mut ids: Vec<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "each email arrived exactly once");
+}
+
+#[tokio::test]
+async fn a_crashed_workers_claims_are_taken_over_when_their_lease_ends() {
+    let app = spawn().await;
+    let smtp = Smtp::start(&[]);
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let ev = forum(&app, json!({})).await;
+    app.register(&ev, attendee("A", "a@example.cn", "en", None)).await;
+    // A worker claimed the confirmation and died before sending it.
+    let now = app.clock.now();
+    let lease = chrono::Duration::seconds(app.settings.reminders.lease_secs as i64);
+    let claimed = app
+        .database
+        .write_blocking(|c| {
+            let ids = roadshow::reminders::queries::due(c, now, 10)?;
+            roadshow::reminders::queries::claim(c, &ids[0], "crashed", now, now + lease)
+        })
+        .unwrap();
+    assert!(claimed);
+    let w = worker(&app, &smtp);
+    assert_eq!(
+        w.deliver_due().await.unwrap(),
+        Report::default(),
+        "held by the crashed worker"
+    );
+    app.clock.advance(lease + chrono::Duration::seconds(1));
+    assert_eq!(w.deliver_due().await.unwrap().sent, 1);
+    assert_eq!(smtp.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn erasing_a_contact_drops_their_emails_and_previews_render_without_sending() {
+    let app = spawn().await;
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let ev = forum(&app, json!({})).await;
+    let r = app
+        .register(
+            &ev,
+            attendee("山田太郎", "yamada@toray.co.jp", "ja", Some("Asia/Tokyo")),
+        )
+        .await;
+    let reg = id(&r.body);
+    let preview = app
+        .get(&format!(
+            "/api/v1/emails/preview?registration_id={reg}&kind=reminder&rule=P1D"
+        ))
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    assert_eq!(
+        preview.body["subject"],
+        "【リマインダー】高端聚酰胺产业机遇座谈会 · 3月4日 14:00 · 福州"
+    );
+    assert_eq!(preview.body["language"], "ja");
+    assert!(preview.body["text"].as_str().unwrap().contains("Asia/Tokyo"));
+    assert!(preview.body["calendar"].as_str().unwrap().contains("METHOD:REQUEST"));
+    app.get(&format!("/api/v1/emails/preview?registration_id={reg}&kind=postcard"))
+        .await
+        .assert_problem(422);
+    app.get("/api/v1/emails/preview?registration_id=00000000-0000-0000-0000-000000000000&kind=reminder")
+        .await
+        .assert_problem(404);
+    app.get("/api/v1/registrations/00000000-0000-0000-0000-000000000000/emails")
+        .await
+        .assert_problem(404);
+    assert_eq!(
+        emails(&app, &format!("/api/v1/registrations/{reg}/emails")).await.len(),
+        4
+    );
+
+    let contact = r.body["contact"]["id"].as_str().unwrap().to_string();
+    let erased = app.delete(&format!("/api/v1/contacts/{contact}")).await;
+    assert!(erased.status < 300, "{}", erased.text);
+    let listed = emails(&app, &format!("/api/v1/registrations/{reg}/emails")).await;
+    assert!(listed.iter().all(|e| e["status"] == "cancelled"), "{listed:?}");
+    let text = serde_json::to_string(&listed).unwrap();
+    assert!(!text.contains("yamada"), "{text}");
+}
+
+#[tokio::test]
+async fn the_worker_command_writes_due_emails_as_files_and_stops_on_sigterm() {
+    let app = spawn().await;
+    let ev = forum(&app, json!({})).await;
+    app.register(&ev, attendee("Li Na", "li@example.cn", "en", None)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_roadshow"))
+        .arg("worker")
+        .current_dir(dir.path())
+        .env("DATABASE_URL", &app.settings.database.url)
+        .env("ROADSHOW__MAIL__FILE__DIR", &outbox)
+        .env("ROADSHOW__REMINDERS__POLL_INTERVAL_SECS", "1")
+        .env_remove("ROADSHOW_ENV")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let file = loop {
+        let found = std::fs::read_dir(&outbox).ok().and_then(|d| {
+            d.filter_map(Result::ok)
+                .find(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        });
+        if let Some(entry) = found {
+            break entry.path();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no .eml written"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the worker ignored SIGTERM"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "worker exited with {status}");
+    // Read after the worker exited: the file is complete.
+    let raw = std::fs::read(&file).unwrap();
+    let mail = Mail::parse(&Received { to: vec![], raw });
+    assert!(mail.subject.starts_with("Registered: "), "{}", mail.subject);
+    let listed = emails(&app, &format!("/api/v1/events/{ev}/emails?status=sent")).await;
+    assert_eq!(listed.len(), 1);
+}
+
+#[tokio::test]
+async fn a_self_service_confirmation_carries_the_manage_link() {
+    let app = spawn().await;
+    let smtp = Smtp::start(&[]);
+    let w = worker(&app, &smtp);
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let ev = forum(&app, json!({ "public_registration": true })).await;
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/public/events/{ev}/registrations"),
+            None,
+            Some(json!({ "name": "Li Na", "email": "li@example.cn", "language": "en" })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let token = r.body["manage_token"].as_str().unwrap();
+    assert_eq!(w.deliver_due().await.unwrap().sent, 1);
+    let mail = smtp.messages().pop().unwrap();
+    let link = format!("https://roadshow.test/api/v1/public/registrations/{token}");
+    assert!(mail.text.contains(&link), "{}", mail.text);
+    // In HTML the link is entity-escaped (`/` as `&#x2f;`), which browsers read back.
+    assert!(
+        mail.html.contains(&format!("&#x2f;registrations&#x2f;{token}")),
+        "{}",
+        mail.html
+    );
+    // The week-before reminder shows it too; once sent, the outbox forgets the token.
+    set_clock(&app, 2030, 2, 25, 6, 0);
+    assert_eq!(w.deliver_due().await.unwrap().sent, 1);
+    assert!(smtp.messages().pop().unwrap().text.contains(&link));
+}
