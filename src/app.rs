@@ -13,7 +13,8 @@ use actix_web::middleware::Next;
 use actix_web::{middleware, web, App, HttpMessage, HttpResponse, HttpServer};
 use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa::OpenApi;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_actix_web::{scope, AppExt};
+use utoipa_swagger_ui::{self as swagger_ui, SwaggerUi};
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -21,12 +22,15 @@ use crate::context::AppState;
 use crate::db::{Database, DbError};
 use crate::error::Error;
 use crate::http::error::ApiError;
-use crate::http::openapi::ApiDoc;
+use crate::http::openapi::{self, AllowTable, ApiDoc};
 use crate::http::{health, respond};
 use crate::public::rate_limit;
 use crate::tokens::cache::TokenCache;
 use crate::tokens::{self, Role};
 use crate::{companies, contacts, events, jobs, public, registrations, roadshows};
+
+/// Where the OpenAPI document is served (the docs page loads it from here).
+const OPENAPI_URL: &str = "/api/v1/openapi.json";
 
 /// A bound, not yet running, HTTP server.
 pub struct Application {
@@ -46,7 +50,6 @@ impl Application {
         let shutdown = settings.server.shutdown_timeout_secs;
         let blocking_threads = (settings.database.pool_size as usize).max(2);
         let settings = Arc::new(settings);
-        let openapi = ApiDoc::openapi();
         let limits = &settings.rate_limit;
         let public_limit = rate_limit::config(limits.public_per_minute, limits.trust_forwarded_for)
             .ok_or_else(|| std::io::Error::other("rate_limit.public_per_minute must be between 1 and 60000"))?;
@@ -59,33 +62,37 @@ impl Application {
         });
         let jobs_settings = settings.clone();
         let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(
-                    web::QueryConfig::default()
-                        .error_handler(|e, _| ApiError::bad_request(format!("invalid query string: {e}")).into()),
-                )
-                .app_data(
-                    web::PathConfig::default()
-                        .error_handler(|e, _| ApiError::not_found(format!("invalid path: {e}")).into()),
-                )
-                // Spreadsheet imports can be large; JSON bodies have their own 1 MiB limit.
-                .app_data(web::PayloadConfig::new(10 * 1024 * 1024))
-                .app_data(
-                    web::JsonConfig::default()
-                        .error_handler(|e, _| ApiError::bad_request(format!("malformed JSON: {e}")).into()),
-                )
-                .wrap(middleware::from_fn(request_id_header))
-                .wrap(cors(&settings.server.cors_origins))
-                .wrap(TracingLogger::default())
-                .route("/healthz", web::get().to(health::healthz))
-                .route("/readyz", web::get().to(health::readyz))
-                .route("/docs", web::get().to(docs_redirect))
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()))
+            let (app, api) = App::new()
+                .into_utoipa_app()
+                .openapi(ApiDoc::openapi())
+                .map(|app| {
+                    app.app_data(state.clone())
+                        .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                            ApiError::bad_request(format!("invalid query string: {e}")).into()
+                        }))
+                        .app_data(
+                            web::PathConfig::default()
+                                .error_handler(|e, _| ApiError::not_found(format!("invalid path: {e}")).into()),
+                        )
+                        // Spreadsheet imports can be large; JSON bodies have their own 1 MiB limit.
+                        .app_data(web::PayloadConfig::new(10 * 1024 * 1024))
+                        .app_data(
+                            web::JsonConfig::default()
+                                .error_handler(|e, _| ApiError::bad_request(format!("malformed JSON: {e}")).into()),
+                        )
+                        .wrap(middleware::from_fn(request_id_header))
+                        .wrap(cors(&settings.server.cors_origins))
+                        .wrap(TracingLogger::default())
+                })
+                // Every route, each declared once by its handler's route macro: mounting
+                // them here also builds the document's paths.
+                .service(health::healthz)
+                .service(health::readyz)
                 .service(
-                    web::scope("/api/v1")
+                    scope("/api/v1")
+                        .route("/openapi.json", web::get().to(openapi::serve))
                         .service(
-                            web::scope("/public")
+                            scope("/public")
                                 .wrap(Governor::new(&public_limit))
                                 .configure(public::handlers::configure),
                         )
@@ -96,6 +103,12 @@ impl Application {
                         .configure(companies::handlers::configure)
                         .configure(tokens::handlers::configure),
                 )
+                .split_for_parts();
+            let api = openapi::finish(api);
+            app.app_data(web::Data::new(AllowTable::new(&api)))
+                .app_data(web::Data::new(openapi::Served::new(&api)))
+                .route("/docs", web::get().to(docs_redirect))
+                .service(SwaggerUi::new("/docs/{_:.*}").config(swagger_ui::Config::from(OPENAPI_URL)))
                 .default_service(web::to(respond::no_route))
         })
         .shutdown_timeout(shutdown)

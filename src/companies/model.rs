@@ -291,3 +291,5 @@ mod tests {
         }
     }
 }
+
+crate::page_schema!(CompanyPage, Company);

@@ -390,3 +390,5 @@ mod tests {
         assert_ne!(gone.email_key, row.email_key);
     }
 }
+
+crate::page_schema!(ContactPage, Contact);

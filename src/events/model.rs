@@ -295,3 +295,5 @@ pub struct EventQuery {
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
 }
+
+crate::page_schema!(EventPage, Event);

@@ -372,3 +372,5 @@ pub struct PublicRegistrationCreated {
     pub manage_token: String,
     pub registration: PublicRegistration,
 }
+
+crate::page_schema!(RegistrationPage, Registration);

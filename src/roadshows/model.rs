@@ -218,3 +218,5 @@ mod tests {
         assert!(new_roadshow(NewRoadshow::default(), "x".into(), crate::clock::Clock::system().now()).is_err());
     }
 }
+
+crate::page_schema!(RoadshowPage, Roadshow);
