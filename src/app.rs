@@ -62,48 +62,49 @@ impl Application {
         });
         let jobs_settings = settings.clone();
         let server = HttpServer::new(move || {
-            let (app, api) = App::new()
-                .into_utoipa_app()
-                .openapi(ApiDoc::openapi())
-                .map(|app| {
-                    app.app_data(state.clone())
-                        .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                            ApiError::bad_request(format!("invalid query string: {e}")).into()
-                        }))
-                        .app_data(
-                            web::PathConfig::default()
-                                .error_handler(|e, _| ApiError::not_found(format!("invalid path: {e}")).into()),
-                        )
-                        // Spreadsheet imports can be large; JSON bodies have their own 1 MiB limit.
-                        .app_data(web::PayloadConfig::new(10 * 1024 * 1024))
-                        .app_data(
-                            web::JsonConfig::default()
-                                .error_handler(|e, _| ApiError::bad_request(format!("malformed JSON: {e}")).into()),
-                        )
-                        .wrap(middleware::from_fn(request_id_header))
-                        .wrap(cors(&settings.server.cors_origins))
-                        .wrap(TracingLogger::default())
-                })
-                // Every route, each declared once by its handler's route macro: mounting
-                // them here also builds the document's paths.
-                .service(health::healthz)
-                .service(health::readyz)
-                .service(
-                    scope("/api/v1")
-                        .route("/openapi.json", web::get().to(openapi::serve))
-                        .service(
-                            scope("/public")
-                                .wrap(Governor::new(&public_limit))
-                                .configure(public::handlers::configure),
-                        )
-                        .configure(events::handlers::configure)
-                        .configure(roadshows::handlers::configure)
-                        .configure(registrations::handlers::configure)
-                        .configure(contacts::handlers::configure)
-                        .configure(companies::handlers::configure)
-                        .configure(tokens::handlers::configure),
-                )
-                .split_for_parts();
+            let (app, api) =
+                App::new()
+                    .into_utoipa_app()
+                    .openapi(ApiDoc::openapi())
+                    .map(|app| {
+                        app.app_data(state.clone())
+                            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                                ApiError::bad_request(format!("invalid query string: {e}")).into()
+                            }))
+                            .app_data(
+                                web::PathConfig::default()
+                                    .error_handler(|e, _| ApiError::not_found(format!("invalid path: {e}")).into()),
+                            )
+                            // Spreadsheet imports can be large; JSON bodies have their own 1 MiB limit.
+                            .app_data(web::PayloadConfig::new(10 * 1024 * 1024))
+                            .app_data(
+                                web::JsonConfig::default()
+                                    .error_handler(|e, _| ApiError::bad_request(format!("malformed JSON: {e}")).into()),
+                            )
+                            .wrap(middleware::from_fn(request_id_header))
+                            .wrap(cors(&settings.server.cors_origins))
+                            .wrap(TracingLogger::default())
+                    })
+                    // Every route, each declared once by its handler's route macro: mounting
+                    // them here also builds the document's paths.
+                    .service(health::healthz)
+                    .service(health::readyz)
+                    .service(
+                        scope("/api/v1")
+                            .route("/openapi.json", web::get().to(openapi::serve))
+                            .service(
+                                scope("/public")
+                                    .wrap(Governor::new(&public_limit))
+                                    .configure(public::handlers::configure),
+                            )
+                            .configure(events::handlers::configure)
+                            .configure(roadshows::handlers::configure)
+                            .configure(registrations::handlers::configure)
+                            .configure(contacts::handlers::configure)
+                            .configure(companies::handlers::configure)
+                            .configure(tokens::handlers::configure),
+                    )
+                    .split_for_parts();
             let api = openapi::finish(api);
             app.app_data(web::Data::new(AllowTable::new(&api)))
                 .app_data(web::Data::new(openapi::Served::new(&api)))

@@ -22,6 +22,7 @@ pub mod public;
 pub mod registrations;
 pub mod rfc3339;
 pub mod roadshows;
+pub mod schema;
 pub mod time;
 pub mod tokens;
 pub mod validation;

@@ -5,16 +5,16 @@ use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use super::model::{Company, CompanyPage, CompanyPatch, CompanyQuery, NewCompany};
 use super::service;
 use crate::context::AppState;
-use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 use crate::http::auth::Caller;
 use crate::http::concurrency::precondition;
-use crate::http::openapi::IfMatch;
 use crate::http::error::ApiError;
 use crate::http::json::Json;
+use crate::http::openapi::IfMatch;
 use crate::http::pagination::Respond;
 use crate::http::respond::{created, ok_versioned};
 use crate::tokens::Role;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
 
 /// Mounts the routes; each handler's route macro is the one declaration of its path and
 /// method, for the router and the OpenAPI document alike.

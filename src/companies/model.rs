@@ -93,6 +93,7 @@ impl From<CompanyRow> for Company {
 #[serde(deny_unknown_fields)]
 pub struct NewCompany {
     /// Required; unique after trimming and case-folding.
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     pub name_en: Option<String>,
     pub country: Option<String>,
@@ -108,6 +109,7 @@ pub struct NewCompany {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompanyPatch {
+    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]

@@ -5,22 +5,27 @@ use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use super::model::{Contact, ContactPage, ContactPatch, ContactQuery, NewContact};
 use super::service;
 use crate::context::AppState;
-use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 use crate::http::auth::Caller;
 use crate::http::concurrency::precondition;
-use crate::http::openapi::IfMatch;
 use crate::http::error::ApiError;
 use crate::http::json::Json;
+use crate::http::openapi::IfMatch;
 use crate::http::pagination::Respond;
 use crate::http::respond::{created, ok_versioned};
 use crate::registrations::model::RegistrationPage;
 use crate::tokens::Role;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
 
 /// Mounts the routes; each handler's route macro is the one declaration of its path and
 /// method, for the router and the OpenAPI document alike.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(create).service(get).service(update).service(erase).service(registrations);
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(update)
+        .service(erase)
+        .service(registrations);
 }
 
 /// Create a contact; an email already known (ignoring case) is 409 with `existing_id`.
@@ -93,11 +98,7 @@ pub async fn update(
     responses((status = 204, description = "Erased")),
     security(("bearer" = [])))]
 #[delete("/contacts/{id}")]
-pub async fn erase(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn erase(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
     service::erase(&state, id.to_string()).await?;
     Ok(HttpResponse::NoContent().finish())

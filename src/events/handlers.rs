@@ -4,18 +4,18 @@ use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::model::EventPage;
 use super::model::{CancelEvent, Event, EventPatch, EventQuery, NewEvent};
 use super::service;
 use crate::calendar;
 use crate::context::AppState;
 use crate::http::auth::Caller;
 use crate::http::concurrency::precondition;
-use crate::http::openapi::IfMatch;
 use crate::http::error::ApiError;
 use crate::http::json::{self, Json};
+use crate::http::openapi::IfMatch;
 use crate::http::pagination::Respond;
 use crate::http::respond::{attachment, created, ok_versioned};
-use super::model::EventPage;
 use crate::tokens::Role;
 
 /// Mounts the event routes; each handler's route macro is the one declaration of its

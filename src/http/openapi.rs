@@ -8,15 +8,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use actix_web::http::header::ContentType;
 use actix_web::{web, HttpResponse};
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::schema::Schema;
+use utoipa::openapi::schema::{Schema, SchemaType};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{
-    ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder, Type,
-};
+use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder, Type};
+use utoipa::Number;
 use utoipa::{IntoParams, Modify, OpenApi};
 
 use super::error::Problem;
 use crate::error::FieldError;
+use crate::pagination;
 
 const DESCRIPTION: &str = "\
 Plan investment-promotion events and multi-city roadshows.
@@ -81,8 +81,13 @@ pub struct IfMatch {
 pub struct IdempotencyKey {
     /// 1–200 visible ASCII characters. A retry with the same key and body gets the first
     /// response again (same status, body, `Location` and `ETag`); the same key with another
-    /// body is a 409.
-    #[param(rename = "Idempotency-Key", min_length = 1, max_length = 200, pattern = "^[\\x21-\\x7E]{1,200}$")]
+    /// body is a 422.
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[\\x20-\\x7E]*[\\x21-\\x7E][\\x20-\\x7E]*$"
+    )]
     pub key: Option<String>,
 }
 
@@ -156,6 +161,30 @@ impl Modify for StandardResponses {
                 codes.push(("500", "Internal error (no details; quote the X-Request-Id header)"));
                 add_problems(op, &codes);
                 problems_as_problem_json(op);
+                tidy_parameters(op);
+            }
+        }
+    }
+}
+
+/// Query and header parameters are absent or a value, never null; `limit` and `cursor`
+/// mean the same on every list.
+fn tidy_parameters(op: &mut Operation) {
+    for param in op.parameters.iter_mut().flatten() {
+        if let Some(RefOr::T(Schema::Object(object))) = param.schema.as_mut() {
+            if let SchemaType::Array(types) = &object.schema_type {
+                let types: Vec<Type> = types.iter().filter(|t| **t != Type::Null).cloned().collect();
+                if let [only] = types.as_slice() {
+                    object.schema_type = SchemaType::Type(only.clone());
+                }
+            }
+            if param.parameter_in == ParameterIn::Query && param.name == "limit" {
+                object.minimum = Some(Number::Int(1));
+                object.maximum = Some(Number::Int(pagination::MAX_LIMIT as isize));
+                object.default = Some(pagination::DEFAULT_LIMIT.into());
+            }
+            if param.parameter_in == ParameterIn::Query && param.name == "cursor" {
+                object.min_length = Some(1);
             }
         }
     }
@@ -201,9 +230,7 @@ fn add_problems(op: &mut Operation, codes: &[(&str, &str)]) {
             }
             _ => {}
         }
-        op.responses
-            .responses
-            .insert(code.to_string(), response.build().into());
+        op.responses.responses.insert(code.to_string(), response.build().into());
     }
 }
 
@@ -211,13 +238,13 @@ fn add_problems(op: &mut Operation, codes: &[(&str, &str)]) {
 fn problems_as_problem_json(op: &mut Operation) {
     for response in op.responses.responses.values_mut() {
         let RefOr::T(response) = response else { continue };
-        let Some(content) = response.content.get("application/json") else { continue };
+        let Some(content) = response.content.get("application/json") else {
+            continue;
+        };
         let is_problem = matches!(&content.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"));
         if is_problem {
             if let Some(content) = response.content.shift_remove("application/json") {
-                response
-                    .content
-                    .insert("application/problem+json".to_string(), content);
+                response.content.insert("application/problem+json".to_string(), content);
             }
         }
     }
@@ -228,7 +255,9 @@ fn problems_as_problem_json(op: &mut Operation) {
 /// not `capacity?: …`. Schemas also used in requests keep their own `required` lists, and
 /// `Problem` keeps its optional members.
 fn require_response_fields(doc: &mut utoipa::openapi::OpenApi) {
-    let Some(components) = doc.components.as_mut() else { return };
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
     let mut responses = BTreeSet::new();
     let mut requests = BTreeSet::new();
     for item in doc.paths.paths.values() {

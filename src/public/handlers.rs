@@ -6,21 +6,25 @@ use actix_web::{get, post, web, HttpResponse};
 use super::service;
 use crate::calendar;
 use crate::context::AppState;
-use utoipa_actix_web::service_config::ServiceConfig;
 use crate::http::error::ApiError;
-use crate::http::json::Json;
 use crate::http::error::Problem;
+use crate::http::json::Json;
 use crate::http::respond::attachment;
-use uuid::Uuid;
 use crate::registrations::model::{
     PublicEvent, PublicRegistration, PublicRegistrationCreated, PublicRegistrationRequest,
 };
 use crate::registrations::rules;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
 
 /// Mounts the routes; each handler's route macro is the one declaration of its path and
 /// method, for the router and the OpenAPI document alike.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(event).service(register).service(show).service(cancel).service(calendar_file);
+    cfg.service(event)
+        .service(register)
+        .service(show)
+        .service(cancel)
+        .service(calendar_file);
 }
 
 /// An event that takes public registrations.

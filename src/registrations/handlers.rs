@@ -8,22 +8,30 @@ use super::model::{NewRegistration, Registration, RegistrationPage, Registration
 use super::rules;
 use super::service::{self, Registered};
 use crate::context::AppState;
-use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 use crate::http::auth::Caller;
 use crate::http::concurrency::{etag, precondition};
 use crate::http::error::ApiError;
 use crate::http::idempotency;
-use crate::http::openapi::{IdempotencyKey, IfMatch};
 use crate::http::json::{self, Json};
+use crate::http::openapi::{IdempotencyKey, IfMatch};
 use crate::http::pagination::Respond;
 use crate::http::respond::{attachment, created, ok_versioned};
 use crate::tokens::Role;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
 
 /// Mounts the routes; each handler's route macro is the one declaration of its path and
 /// method, for the router and the OpenAPI document alike.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(create).service(export).service(import).service(get).service(update).service(cancel).service(check_in).service(undo_check_in);
+    cfg.service(list)
+        .service(create)
+        .service(export)
+        .service(import)
+        .service(get)
+        .service(update)
+        .service(cancel)
+        .service(check_in)
+        .service(undo_check_in);
 }
 
 fn location(id: &str) -> String {
@@ -207,12 +215,6 @@ pub async fn undo_check_in(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    let reg = service::change(
-        &state,
-        id.to_string(),
-        precondition(&req, None),
-        service::undo_check_in,
-    )
-    .await?;
+    let reg = service::change(&state, id.to_string(), precondition(&req, None), service::undo_check_in).await?;
     Ok(ok_versioned(reg.version, &reg))
 }

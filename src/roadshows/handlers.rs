@@ -6,22 +6,28 @@ use super::model::{NewRoadshow, Roadshow, RoadshowPage, RoadshowPatch, RoadshowQ
 use super::service;
 use crate::calendar;
 use crate::context::AppState;
-use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 use crate::events::model::{EventPage, EventQuery};
 use crate::http::auth::Caller;
 use crate::http::concurrency::precondition;
-use crate::http::openapi::IfMatch;
 use crate::http::error::ApiError;
 use crate::http::json::Json;
+use crate::http::openapi::IfMatch;
 use crate::http::pagination::Respond;
 use crate::http::respond::{attachment, created, ok_versioned};
 use crate::tokens::Role;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
 
 /// Mounts the routes; each handler's route macro is the one declaration of its path and
 /// method, for the router and the OpenAPI document alike.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(create).service(get).service(update).service(delete).service(events).service(calendar_file);
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(update)
+        .service(delete)
+        .service(events)
+        .service(calendar_file);
 }
 
 /// Create a roadshow.
@@ -93,11 +99,7 @@ pub async fn update(
     responses((status = 204, description = "Deleted")),
     security(("bearer" = [])))]
 #[delete("/roadshows/{id}")]
-pub async fn delete(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn delete(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
     service::delete(&state, id.to_string()).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -6,11 +6,11 @@ use utoipa::ToSchema;
 
 use super::{queries, validate_name, NewToken, Role, TokenInfo};
 use crate::context::AppState;
-use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
 use crate::http::json::Json;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
 
 /// Mounts the routes; each handler's route macro is the one declaration of its path and
 /// method, for the router and the OpenAPI document alike.
@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
     /// A unique name saying who or what uses the token.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: String,
     pub role: Role,
 }
@@ -62,11 +63,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
     responses((status = 204, description = "Revoked")),
     security(("bearer" = [])))]
 #[delete("/tokens/{id}")]
-pub async fn revoke(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn revoke(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Admin)?;
     let id = id.to_string();
     let revoked = id.clone();

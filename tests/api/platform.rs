@@ -20,7 +20,9 @@ async fn unknown_routes_and_methods_are_problems() {
     let app = spawn().await;
     app.get("/api/v1/nothing-here").await.assert_problem(404);
     app.get("/favicon.ico").await.assert_problem(404);
-    let r = app.send(Method::PUT, "/api/v1/events", Some(&app.organiser), None, &[]).await;
+    let r = app
+        .send(Method::PUT, "/api/v1/events", Some(&app.organiser), None, &[])
+        .await;
     r.assert_problem(405);
     assert_eq!(r.header("allow"), Some("GET, POST, OPTIONS"));
     let r = app
@@ -32,7 +34,13 @@ async fn unknown_routes_and_methods_are_problems() {
     r.assert_problem(405);
     assert_eq!(r.header("allow"), Some("GET, OPTIONS"));
     let r = app
-        .send(Method::from_bytes(b"TRACE").unwrap(), "/api/v1/events/x/cancel", None, None, &[])
+        .send(
+            Method::from_bytes(b"TRACE").unwrap(),
+            "/api/v1/events/x/cancel",
+            None,
+            None,
+            &[],
+        )
         .await;
     r.assert_problem(405);
     assert_eq!(r.header("allow"), Some("POST, OPTIONS"));
@@ -142,10 +150,15 @@ async fn openapi_document_matches_its_snapshot() {
 #[tokio::test]
 async fn operation_ids_are_unique_and_explicit() {
     let app = spawn().await;
-    let doc = app.send(Method::GET, "/api/v1/openapi.json", None, None, &[]).await.body;
+    let doc = app
+        .send(Method::GET, "/api/v1/openapi.json", None, None, &[])
+        .await
+        .body;
     let mut seen = std::collections::BTreeMap::new();
     for (method, path, op) in operations(&doc) {
-        let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+        let id = op["operationId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
         // verbResource, never a handler's snake_case function name.
         assert!(
             id.chars().next().is_some_and(|c| c.is_ascii_lowercase()) && id.chars().all(|c| c.is_ascii_alphanumeric()),
@@ -164,7 +177,10 @@ async fn operation_ids_are_unique_and_explicit() {
 #[tokio::test]
 async fn every_documented_operation_is_routed() {
     let app = spawn().await;
-    let doc = app.send(Method::GET, "/api/v1/openapi.json", None, None, &[]).await.body;
+    let doc = app
+        .send(Method::GET, "/api/v1/openapi.json", None, None, &[])
+        .await
+        .body;
     for (method, path, op) in operations(&doc) {
         let url = path
             .replace("{id}", "3f1c2b6e-0d4a-4c8e-9f1a-2b3c4d5e6f70")
@@ -173,11 +189,18 @@ async fn every_documented_operation_is_routed() {
         let r = app.send(m, &url, Some(&app.admin), None, &[]).await;
         assert_ne!(r.status, 405, "{method} {path}: {}", r.text);
         assert!(
-            !(r.status == 404 && r.body["detail"].as_str().is_some_and(|d| d.starts_with("no such route"))),
+            !(r.status == 404
+                && r.body["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.starts_with("no such route"))),
             "{method} {path} is documented but not routed"
         );
         let documented = op["responses"][r.status.to_string()].is_object();
-        assert!(documented, "{method} {path} answered an undocumented {}: {}", r.status, r.text);
+        assert!(
+            documented,
+            "{method} {path} answered an undocumented {}: {}",
+            r.status, r.text
+        );
         if path.starts_with("/api/") && !path.starts_with("/api/v1/public/") {
             assert!(op["responses"]["401"].is_object(), "{method} {path} lacks its 401");
             assert_eq!(op["security"][0]["bearer"], serde_json::json!([]), "{method} {path}");
