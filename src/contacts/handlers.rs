@@ -94,8 +94,12 @@ pub async fn update(
 
 /// Erase a person (personal-information protection): name, email, phone and title are
 /// replaced by a marker; their registrations stay, anonymous, so event counts hold.
+///
+/// This erases rather than deletes: the record stays, so a later `GET /contacts/{id}`
+/// answers 200 with the anonymised contact, and erasing again is a 204 too. Erasing
+/// also ends the person's public manage links (they answer 404).
 #[utoipa::path(operation_id = "eraseContact", tag = "contacts", params(("id" = Uuid, Path, description = "Contact id")),
-    responses((status = 204, description = "Erased")),
+    responses((status = 204, description = "Erased: the record stays, anonymised (GET still answers 200)")),
     security(("bearer" = [])))]
 #[delete("/contacts/{id}")]
 pub async fn erase(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
