@@ -96,10 +96,16 @@ pub struct NewCompany {
     #[schema(required = true, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     pub name_en: Option<String>,
+    /// ISO 3166-1 alpha-2, e.g. `CN`.
+    #[schema(pattern = "^[A-Za-z]{2}$")]
     pub country: Option<String>,
     pub industry_chain: Option<String>,
+    /// An http(s) URL.
+    #[schema(pattern = "^https?://[^\\s]{4,}$", max_length = 500)]
     pub website: Option<String>,
     pub is_target: Option<bool>,
+    /// 0–100.
+    #[schema(minimum = 0, maximum = 100)]
     pub assessment_score: Option<i64>,
     pub assessment_notes: Option<String>,
     pub notes: Option<String>,
@@ -109,23 +115,23 @@ pub struct NewCompany {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompanyPatch {
-    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(required = false, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub name_en: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[A-Za-z]{2}$")]
     pub country: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub industry_chain: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^https?://[^\\s]{4,}$", max_length = 500)]
     pub website: Option<Option<String>>,
     pub is_target: Option<bool>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100)]
     pub assessment_score: Option<Option<i64>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -146,6 +152,8 @@ pub struct CompanyQuery {
     pub q: Option<String>,
     pub is_target: Option<bool>,
     pub industry_chain: Option<String>,
+    /// ISO 3166-1 alpha-2, e.g. `CN`.
+    #[param(pattern = "^[A-Za-z]{2}$")]
     pub country: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<i64>,

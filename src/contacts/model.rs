@@ -124,9 +124,9 @@ pub struct NewContact {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactPatch {
-    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(required = false, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
-    #[schema(value_type = String, format = Email)]
+    #[schema(required = false, value_type = String, format = Email)]
     pub email: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]

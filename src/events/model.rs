@@ -205,16 +205,16 @@ pub struct NewEvent {
     #[schema(required = true, value_type = TimeZone)]
     pub timezone: Option<String>,
     /// Required: local wall time in `timezone`, or RFC 3339 with an offset.
-    #[schema(required = true, value_type = String, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$", example = "2024-03-04T14:00:00")]
+    #[schema(required = true, value_type = String, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$", example = "2024-03-04T14:00:00")]
     pub starts_at: Option<String>,
     /// Local wall time in `timezone`, or RFC 3339 with an offset.
-    #[schema(value_type = Option<String>, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$", example = "2024-03-04T14:00:00")]
+    #[schema(value_type = Option<String>, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$", example = "2024-03-04T14:00:00")]
     pub ends_at: Option<String>,
     /// Null or absent means unlimited; otherwise at least 1.
     #[schema(minimum = 1)]
     pub capacity: Option<i64>,
     /// Local wall time in `timezone`, or RFC 3339 with an offset.
-    #[schema(value_type = Option<String>, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$", example = "2024-03-04T14:00:00")]
+    #[schema(value_type = Option<String>, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$", example = "2024-03-04T14:00:00")]
     pub registration_closes_at: Option<String>,
     /// `draft` (default) or `scheduled`.
     #[schema(value_type = Option<EventStatus>)]
@@ -232,7 +232,7 @@ pub struct NewEvent {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventPatch {
-    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(required = false, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -245,7 +245,7 @@ pub struct EventPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub platform: Option<Option<String>>,
-    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(required = false, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub city: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -254,19 +254,19 @@ pub struct EventPatch {
     #[schema(value_type = Option<String>)]
     pub address: Option<Option<String>>,
     /// Changing the zone keeps wall-clock times unless new times are given.
-    #[schema(value_type = TimeZone)]
+    #[schema(required = false, value_type = TimeZone)]
     pub timezone: Option<String>,
-    #[schema(value_type = String, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$", example = "2024-03-04T14:00:00")]
+    #[schema(required = false, value_type = String, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$", example = "2024-03-04T14:00:00")]
     pub starts_at: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$", example = "2024-03-04T14:00:00")]
+    #[schema(value_type = Option<String>, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$", example = "2024-03-04T14:00:00")]
     pub ends_at: Option<Option<String>>,
     /// At least 1; null means unlimited.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i64>, minimum = 1)]
     pub capacity: Option<Option<i64>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$", example = "2024-03-04T14:00:00")]
+    #[schema(value_type = Option<String>, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$", example = "2024-03-04T14:00:00")]
     pub registration_closes_at: Option<Option<String>>,
     #[schema(value_type = Option<EventStatus>)]
     pub status: Option<String>,

@@ -185,6 +185,7 @@ fn tidy_parameters(op: &mut Operation) {
             }
             if param.parameter_in == ParameterIn::Query && param.name == "cursor" {
                 object.min_length = Some(1);
+                object.pattern = Some("^[A-Za-z0-9_-]+$".into());
             }
         }
     }

@@ -118,7 +118,7 @@ pub struct NewRoadshow {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoadshowPatch {
-    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(required = false, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]

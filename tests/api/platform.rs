@@ -220,6 +220,105 @@ async fn every_documented_operation_is_routed() {
     }
 }
 
+/// What a generated client sees must match what the server does: required request
+/// fields, always-present (if nullable) response fields, named pages, a real `Problem`.
+#[tokio::test]
+async fn schemas_are_exact() {
+    let app = spawn().await;
+    let doc = app
+        .send(Method::GET, "/api/v1/openapi.json", None, None, &[])
+        .await
+        .body;
+    let schemas = &doc["components"]["schemas"];
+    let required = |name: &str| -> Vec<String> {
+        let mut r: Vec<String> = schemas[name]["required"]
+            .as_array()
+            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default();
+        r.sort();
+        r
+    };
+    assert_eq!(required("NewEvent"), ["city", "starts_at", "timezone", "title"]);
+    assert_eq!(required("NewContact"), ["email", "name"]);
+    assert_eq!(required("PublicRegistrationRequest"), ["email", "name"]);
+    for patch in [
+        "EventPatch",
+        "RoadshowPatch",
+        "ContactPatch",
+        "CompanyPatch",
+        "RegistrationPatch",
+    ] {
+        assert!(required(patch).is_empty(), "{patch} requires {:?}", required(patch));
+    }
+    assert_eq!(
+        schemas["NewEvent"]["properties"]["title"]["type"], "string",
+        "not nullable"
+    );
+    let event = &schemas["Event"];
+    assert!(required("Event").contains(&"capacity".to_string()));
+    assert_eq!(
+        event["properties"]["capacity"]["type"],
+        serde_json::json!(["integer", "null"])
+    );
+    assert_eq!(event["properties"]["id"]["format"], "uuid");
+    assert_eq!(event["properties"]["starts_at"]["format"], "date-time");
+    for (page, item) in [
+        ("EventPage", "Event"),
+        ("RegistrationPage", "Registration"),
+        ("ContactPage", "Contact"),
+    ] {
+        assert_eq!(required(page), ["items", "next_cursor"]);
+        let items = &schemas[page]["properties"]["items"]["items"]["$ref"];
+        assert_eq!(items.as_str(), Some(format!("#/components/schemas/{item}").as_str()));
+    }
+    let list = &doc["paths"]["/api/v1/events"]["get"];
+    assert_eq!(
+        list["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/EventPage"
+    );
+    let limit = list["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap();
+    assert_eq!(
+        (limit["schema"]["minimum"].as_i64(), limit["schema"]["maximum"].as_i64()),
+        (Some(1), Some(200))
+    );
+    let get = &doc["paths"]["/api/v1/events/{id}"]["get"]["parameters"][0];
+    assert_eq!(
+        (get["name"].as_str(), get["schema"]["format"].as_str()),
+        (Some("id"), Some("uuid"))
+    );
+    let problem = &schemas["Problem"];
+    assert_eq!(required("Problem"), ["detail", "status", "title", "type"]);
+    assert_eq!(problem["properties"]["existing_id"]["format"], "uuid");
+    assert!(
+        problem.get("allOf").is_none(),
+        "Problem is one object, not allOf with an empty map"
+    );
+    for (path, method) in [
+        ("/api/v1/registrations/{id}/cancel", "post"),
+        ("/api/v1/registrations/{id}/check-in", "post"),
+        ("/api/v1/registrations/{id}/check-in", "delete"),
+        ("/api/v1/events/{id}/cancel", "post"),
+        ("/api/v1/registrations/{id}", "patch"),
+    ] {
+        let op = &doc["paths"][path][method];
+        assert!(
+            op["responses"]["200"]["headers"]["ETag"].is_object(),
+            "{method} {path} ETag"
+        );
+        assert!(op["responses"]["412"].is_object(), "{method} {path} 412");
+        let params = op["parameters"].as_array().unwrap();
+        assert!(
+            params.iter().any(|p| p["name"] == "If-Match"),
+            "{method} {path} If-Match"
+        );
+    }
+}
+
 #[tokio::test]
 async fn docs_work_offline() {
     let app = spawn().await;
