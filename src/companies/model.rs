@@ -54,6 +54,7 @@ pub struct Company {
     pub name: String,
     pub name_en: Option<String>,
     /// ISO 3166-1 alpha-2, e.g. `CN`, `JP`.
+    #[schema(value_type = Option<CountryCode>)]
     pub country: Option<String>,
     pub industry_chain: Option<String>,
     pub website: Option<String>,
@@ -96,8 +97,7 @@ pub struct NewCompany {
     #[schema(required = true, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     pub name_en: Option<String>,
-    /// ISO 3166-1 alpha-2, e.g. `CN`.
-    #[schema(pattern = "^[A-Za-z]{2}$")]
+    #[schema(value_type = Option<CountryCode>)]
     pub country: Option<String>,
     pub industry_chain: Option<String>,
     /// An http(s) URL.
@@ -121,7 +121,7 @@ pub struct CompanyPatch {
     #[schema(value_type = Option<String>)]
     pub name_en: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, pattern = "^[A-Za-z]{2}$")]
+    #[schema(value_type = Option<CountryCode>)]
     pub country: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -152,8 +152,7 @@ pub struct CompanyQuery {
     pub q: Option<String>,
     pub is_target: Option<bool>,
     pub industry_chain: Option<String>,
-    /// ISO 3166-1 alpha-2, e.g. `CN`.
-    #[param(pattern = "^[A-Za-z]{2}$")]
+    #[param(value_type = Option<CountryCode>)]
     pub country: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<i64>,
@@ -164,6 +163,25 @@ pub struct CompanyQuery {
 /// The uniqueness key of a name: trimmed, inner spaces collapsed, case-folded.
 pub fn name_key(name: &str) -> String {
     name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// An ISO 3166-1 alpha-2 code as a named enum schema (the server also takes lower case).
+pub struct CountryCode;
+
+impl utoipa::PartialSchema for CountryCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .description(Some("An ISO 3166-1 alpha-2 country code, e.g. `CN` or `JP`."))
+            .enum_values(Some(COUNTRIES.split(' ')))
+            .into()
+    }
+}
+
+impl ToSchema for CountryCode {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "CountryCode".into()
+    }
 }
 
 /// Checks an ISO 3166-1 alpha-2 code, returning it upper-cased.
