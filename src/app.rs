@@ -13,7 +13,8 @@ use actix_web::middleware::Next;
 use actix_web::{middleware, web, App, HttpMessage, HttpResponse, HttpServer};
 use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa::OpenApi;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_actix_web::{scope, AppExt};
+use utoipa_swagger_ui::{self as swagger_ui, SwaggerUi};
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -22,7 +23,7 @@ use crate::db::{Database, DbError};
 use crate::error::Error;
 use crate::http::body::{JsonLimit, PUBLIC_JSON_LIMIT};
 use crate::http::error::ApiError;
-use crate::http::openapi::ApiDoc;
+use crate::http::openapi::{self, AllowTable, ApiDoc};
 use crate::http::request_log::RedactedSpan;
 use crate::http::{health, respond};
 use crate::mail::worker::Worker;
@@ -31,6 +32,9 @@ use crate::public::rate_limit;
 use crate::tokens::cache::TokenCache;
 use crate::tokens::{self, Role};
 use crate::{companies, contacts, events, jobs, public, registrations, reminders, roadshows};
+
+/// Where the OpenAPI document is served (the docs page loads it from here).
+const OPENAPI_URL: &str = "/api/v1/openapi.json";
 
 /// A bound, not yet running, HTTP server.
 pub struct Application {
@@ -50,7 +54,6 @@ impl Application {
         let shutdown = settings.server.shutdown_timeout_secs;
         let blocking_threads = (settings.database.pool_size as usize).max(2);
         let settings = Arc::new(settings);
-        let openapi = ApiDoc::openapi();
         let limits = &settings.rate_limit;
         let public_limit = rate_limit::config(limits.public_per_minute, limits.forwarded_hops())
             .ok_or_else(|| std::io::Error::other("rate_limit.public_per_minute must be between 1 and 60000"))?;
@@ -63,44 +66,55 @@ impl Application {
         });
         let jobs_settings = settings.clone();
         let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(
-                    web::QueryConfig::default()
-                        .error_handler(|e, _| ApiError::bad_request(format!("invalid query string: {e}")).into()),
-                )
-                .app_data(
-                    web::PathConfig::default()
-                        .error_handler(|e, _| ApiError::not_found(format!("invalid path: {e}")).into()),
-                )
-                .app_data(
-                    web::JsonConfig::default()
-                        .error_handler(|e, _| ApiError::bad_request(format!("malformed JSON: {e}")).into()),
-                )
-                .wrap(middleware::from_fn(request_id_header))
-                .wrap(cors(&settings.server.cors_origins))
-                .wrap(TracingLogger::<RedactedSpan>::new())
-                .route("/healthz", web::get().to(health::healthz))
-                .route("/readyz", web::get().to(health::readyz))
+            let (app, api) =
+                App::new()
+                    .into_utoipa_app()
+                    .openapi(ApiDoc::openapi())
+                    .map(|app| {
+                        app.app_data(state.clone())
+                            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                                ApiError::bad_request(format!("invalid query string: {e}")).into()
+                            }))
+                            .app_data(
+                                web::PathConfig::default()
+                                    .error_handler(|e, _| ApiError::not_found(format!("invalid path: {e}")).into()),
+                            )
+                            .app_data(
+                                web::JsonConfig::default()
+                                    .error_handler(|e, _| ApiError::bad_request(format!("malformed JSON: {e}")).into()),
+                            )
+                            .wrap(middleware::from_fn(request_id_header))
+                            .wrap(cors(&settings.server.cors_origins))
+                            .wrap(TracingLogger::<RedactedSpan>::new())
+                    })
+                    // Every route, each declared once by its handler's route macro: mounting
+                    // them here also builds the document's paths.
+                    .service(health::healthz)
+                    .service(health::readyz)
+                    .service(
+                        scope("/api/v1")
+                            .route("/openapi.json", web::get().to(openapi::serve))
+                            .service(
+                                scope("/public")
+                                    .app_data(JsonLimit(PUBLIC_JSON_LIMIT))
+                                    .wrap(Governor::new(&public_limit))
+                                    .configure(public::handlers::configure)
+                                    .configure(reminders::handlers::configure_public),
+                            )
+                            .configure(events::handlers::configure)
+                            .configure(roadshows::handlers::configure)
+                            .configure(registrations::handlers::configure)
+                            .configure(contacts::handlers::configure)
+                            .configure(companies::handlers::configure)
+                            .configure(reminders::handlers::configure)
+                            .configure(tokens::handlers::configure),
+                    )
+                    .split_for_parts();
+            let api = openapi::finish(api);
+            app.app_data(web::Data::new(AllowTable::new(&api)))
+                .app_data(web::Data::new(openapi::Served::new(&api)))
                 .route("/docs", web::get().to(docs_redirect))
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()))
-                .service(
-                    web::scope("/api/v1")
-                        .service(
-                            web::scope("/public")
-                                .app_data(JsonLimit(PUBLIC_JSON_LIMIT))
-                                .wrap(Governor::new(&public_limit))
-                                .configure(public::handlers::configure)
-                                .configure(reminders::handlers::configure_public),
-                        )
-                        .configure(events::handlers::configure)
-                        .configure(roadshows::handlers::configure)
-                        .configure(registrations::handlers::configure)
-                        .configure(contacts::handlers::configure)
-                        .configure(companies::handlers::configure)
-                        .configure(reminders::handlers::configure)
-                        .configure(tokens::handlers::configure),
-                )
+                .service(SwaggerUi::new("/docs/{_:.*}").config(swagger_ui::Config::from(OPENAPI_URL)))
                 .default_service(web::to(respond::no_route))
         })
         .shutdown_timeout(shutdown)

@@ -24,6 +24,7 @@ pub mod registrations;
 pub mod reminders;
 pub mod rfc3339;
 pub mod roadshows;
+pub mod schema;
 pub mod time;
 pub mod tokens;
 pub mod validation;

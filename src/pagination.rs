@@ -4,7 +4,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
 
 use crate::error::{Error, FieldError};
 
@@ -14,12 +13,30 @@ pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
 
 /// One page of a list.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
 pub struct Page<T> {
     /// The items on this page.
     pub items: Vec<T>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// Declares the OpenAPI schema of one list's page, e.g. `EventPage` with `items: Event[]`,
+/// so generated clients get a named type per list that references its item schema
+/// (utoipa would inline a generic `Page<T>`). Documentation only: handlers send [`Page`].
+#[macro_export]
+macro_rules! page_schema {
+    ($name:ident, $item:ty) => {
+        #[doc = concat!("One page of `", stringify!($item), "` items.")]
+        #[derive(utoipa::ToSchema)]
+        #[allow(dead_code)]
+        pub struct $name {
+            /// The items on this page.
+            pub items: Vec<$item>,
+            /// Pass as `cursor` to get the next page; null on the last page.
+            pub next_cursor: Option<String>,
+        }
+    };
 }
 
 /// Checks `limit` against the allowed range.

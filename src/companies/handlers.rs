@@ -1,40 +1,33 @@
 //! HTTP handlers for `/api/v1/companies`.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 
-use super::model::{Company, CompanyPatch, CompanyQuery, NewCompany};
+use super::model::{Company, CompanyPage, CompanyPatch, CompanyQuery, NewCompany};
 use super::service;
 use crate::context::AppState;
 use crate::http::auth::Caller;
 use crate::http::concurrency::precondition;
 use crate::http::error::ApiError;
 use crate::http::json::Json;
+use crate::http::openapi::IfMatch;
 use crate::http::pagination::Respond;
-use crate::http::respond::{created, method_not_allowed, ok_versioned};
-use crate::pagination::Page;
+use crate::http::respond::{created, ok_versioned};
 use crate::tokens::Role;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
 
-/// Mounts the company routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/companies")
-            .route(web::get().to(list))
-            .route(web::post().to(create))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/companies/{id}")
-            .route(web::get().to(get))
-            .route(web::patch().to(update))
-            .default_service(web::to(method_not_allowed)),
-    );
+/// Mounts the routes; each handler's route macro is the one declaration of its path and
+/// method, for the router and the OpenAPI document alike.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list).service(create).service(get).service(update);
 }
 
 /// Create a company; a name already taken (ignoring case and spacing) is 409 with `existing_id`.
-#[utoipa::path(post, path = "/api/v1/companies", tag = "companies", request_body = NewCompany,
+#[utoipa::path(operation_id = "createCompany", tag = "companies", request_body = NewCompany,
     responses((status = 201, description = "Created", body = Company,
         headers(("ETag" = String, description = "The version"), ("Location" = String, description = "The new company")))),
     security(("bearer" = [])))]
+#[post("/companies")]
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -50,9 +43,10 @@ pub async fn create(
 }
 
 /// List companies, filtered by text, target flag, industry chain or country.
-#[utoipa::path(get, path = "/api/v1/companies", tag = "companies", params(CompanyQuery),
-    responses((status = 200, description = "One page of companies", body = Page<Company>)),
+#[utoipa::path(operation_id = "listCompanies", tag = "companies", params(CompanyQuery),
+    responses((status = 200, description = "One page of companies", body = CompanyPage)),
     security(("bearer" = [])))]
+#[get("/companies")]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
@@ -63,29 +57,31 @@ pub async fn list(
 }
 
 /// Fetch one company.
-#[utoipa::path(get, path = "/api/v1/companies/{id}", tag = "companies", params(("id" = String, Path, description = "Company id")),
+#[utoipa::path(operation_id = "getCompany", tag = "companies", params(("id" = Uuid, Path, description = "Company id")),
     responses((status = 200, description = "The company", body = Company, headers(("ETag" = String, description = "The version")))),
     security(("bearer" = [])))]
-pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[get("/companies/{id}")]
+pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let row = service::get(&state, id.into_inner()).await?;
+    let row = service::get(&state, id.to_string()).await?;
     Ok(ok_versioned(row.version, &Company::from(row)))
 }
 
 /// Change some fields of a company.
-#[utoipa::path(patch, path = "/api/v1/companies/{id}", tag = "companies", request_body = CompanyPatch,
-    params(("id" = String, Path, description = "Company id"), ("If-Match" = Option<String>, Header, description = "ETag of the version you edited")),
+#[utoipa::path(operation_id = "updateCompany", tag = "companies", request_body = CompanyPatch,
+    params(("id" = Uuid, Path, description = "Company id"), IfMatch),
     responses((status = 200, description = "The changed company", body = Company, headers(("ETag" = String, description = "The new version")))),
     security(("bearer" = [])))]
+#[patch("/companies/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<String>,
+    id: web::Path<Uuid>,
     body: Json<CompanyPatch>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
     let expected = precondition(&req, body.0.version);
-    let row = service::update(&state, id.into_inner(), body.0, expected).await?;
+    let row = service::update(&state, id.to_string(), body.0, expected).await?;
     Ok(ok_versioned(row.version, &Company::from(row)))
 }

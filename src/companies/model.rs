@@ -54,6 +54,7 @@ pub struct Company {
     pub name: String,
     pub name_en: Option<String>,
     /// ISO 3166-1 alpha-2, e.g. `CN`, `JP`.
+    #[schema(value_type = Option<CountryCode>)]
     pub country: Option<String>,
     pub industry_chain: Option<String>,
     pub website: Option<String>,
@@ -93,12 +94,18 @@ impl From<CompanyRow> for Company {
 #[serde(deny_unknown_fields)]
 pub struct NewCompany {
     /// Required; unique after trimming and case-folding.
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     pub name_en: Option<String>,
+    #[schema(value_type = Option<CountryCode>)]
     pub country: Option<String>,
     pub industry_chain: Option<String>,
+    /// An http(s) URL.
+    #[schema(pattern = "^https?://[^\\s]{4,}$", max_length = 500)]
     pub website: Option<String>,
     pub is_target: Option<bool>,
+    /// 0–100.
+    #[schema(minimum = 0, maximum = 100)]
     pub assessment_score: Option<i64>,
     pub assessment_notes: Option<String>,
     pub notes: Option<String>,
@@ -108,22 +115,23 @@ pub struct NewCompany {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompanyPatch {
+    #[schema(required = false, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub name_en: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<CountryCode>)]
     pub country: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub industry_chain: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^https?://[^\\s]{4,}$", max_length = 500)]
     pub website: Option<Option<String>>,
     pub is_target: Option<bool>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100)]
     pub assessment_score: Option<Option<i64>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -144,6 +152,7 @@ pub struct CompanyQuery {
     pub q: Option<String>,
     pub is_target: Option<bool>,
     pub industry_chain: Option<String>,
+    #[param(value_type = Option<CountryCode>)]
     pub country: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<i64>,
@@ -154,6 +163,25 @@ pub struct CompanyQuery {
 /// The uniqueness key of a name: trimmed, inner spaces collapsed, case-folded.
 pub fn name_key(name: &str) -> String {
     name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// An ISO 3166-1 alpha-2 code as a named enum schema (the server also takes lower case).
+pub struct CountryCode;
+
+impl utoipa::PartialSchema for CountryCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .description(Some("An ISO 3166-1 alpha-2 country code, e.g. `CN` or `JP`."))
+            .enum_values(Some(COUNTRIES.split(' ')))
+            .into()
+    }
+}
+
+impl ToSchema for CountryCode {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "CountryCode".into()
+    }
 }
 
 /// Checks an ISO 3166-1 alpha-2 code, returning it upper-cased.
@@ -291,3 +319,5 @@ mod tests {
         }
     }
 }
+
+crate::page_schema!(CompanyPage, Company);

@@ -69,6 +69,7 @@ pub struct Contact {
     pub company_id: Option<String>,
     pub language: Language,
     /// IANA time zone the person lives in, if known.
+    #[schema(value_type = Option<crate::schema::TimeZone>)]
     pub timezone: Option<String>,
     pub consent_reminders: bool,
     /// When the person's data was erased; null for a live contact.
@@ -103,8 +104,10 @@ impl From<ContactRow> for Contact {
 #[serde(deny_unknown_fields)]
 pub struct NewContact {
     /// Required.
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     /// Required; unique ignoring case.
+    #[schema(required = true, value_type = String, format = Email)]
     pub email: Option<String>,
     pub phone: Option<String>,
     pub title: Option<String>,
@@ -113,6 +116,7 @@ pub struct NewContact {
     /// `zh-CN` (default), `en` or `ja`.
     #[schema(value_type = Option<Language>)]
     pub language: Option<String>,
+    #[schema(value_type = Option<crate::schema::TimeZone>)]
     pub timezone: Option<String>,
     /// Default true.
     pub consent_reminders: Option<bool>,
@@ -122,7 +126,9 @@ pub struct NewContact {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactPatch {
+    #[schema(required = false, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
+    #[schema(required = false, value_type = String, format = Email)]
     pub email: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -136,7 +142,7 @@ pub struct ContactPatch {
     #[schema(value_type = Option<Language>)]
     pub language: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::schema::TimeZone>)]
     pub timezone: Option<Option<String>>,
     pub consent_reminders: Option<bool>,
     /// If given, must be the current version (409 otherwise).
@@ -150,6 +156,7 @@ pub struct ContactPatch {
 pub struct ContactQuery {
     /// Case-insensitive text in the name or email.
     pub q: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
     pub company_id: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<i64>,
@@ -392,3 +399,5 @@ mod tests {
         assert_ne!(gone.email_key, row.email_key);
     }
 }
+
+crate::page_schema!(ContactPage, Contact);

@@ -1,7 +1,10 @@
 //! HTTP handlers for `/api/v1/events`.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
 
+use super::model::EventPage;
 use super::model::{CancelEvent, Event, EventPatch, EventQuery, NewEvent};
 use super::service;
 use crate::calendar;
@@ -11,36 +14,21 @@ use crate::http::body::{self, Limited};
 use crate::http::concurrency::precondition;
 use crate::http::error::ApiError;
 use crate::http::json::{self, Json};
+use crate::http::openapi::IfMatch;
 use crate::http::pagination::Respond;
-use crate::http::respond::{attachment, created, method_not_allowed, ok_versioned};
-use crate::pagination::Page;
+use crate::http::respond::{attachment, created, ok_versioned};
 use crate::tokens::Role;
 
-/// Mounts the event routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/events")
-            .route(web::get().to(list))
-            .route(web::post().to(create))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/events/{id}")
-            .route(web::get().to(get))
-            .route(web::patch().to(update))
-            .route(web::delete().to(delete))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/events/{id}/cancel")
-            .route(web::post().to(cancel))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/events/{id}/calendar.ics")
-            .route(web::get().to(calendar_file))
-            .default_service(web::to(method_not_allowed)),
-    );
+/// Mounts the event routes; each handler's route macro is the one declaration of its
+/// path and method, for the router and the OpenAPI document alike.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(update)
+        .service(delete)
+        .service(cancel)
+        .service(calendar_file);
 }
 
 fn location(id: &str) -> String {
@@ -48,10 +36,11 @@ fn location(id: &str) -> String {
 }
 
 /// Create an event.
-#[utoipa::path(post, path = "/api/v1/events", tag = "events", request_body = NewEvent,
+#[utoipa::path(operation_id = "createEvent", tag = "events", request_body = NewEvent,
     responses((status = 201, description = "Created", body = Event,
         headers(("ETag" = String, description = "The version"), ("Location" = String, description = "The new event")))),
     security(("bearer" = [])))]
+#[post("/events")]
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -63,9 +52,10 @@ pub async fn create(
 }
 
 /// List events in start order, with filters and cursor pagination.
-#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventQuery),
-    responses((status = 200, description = "One page of events", body = Page<Event>)),
+#[utoipa::path(operation_id = "listEvents", tag = "events", params(EventQuery),
+    responses((status = 200, description = "One page of events", body = EventPage)),
     security(("bearer" = [])))]
+#[get("/events")]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
@@ -76,57 +66,57 @@ pub async fn list(
 }
 
 /// Fetch one event.
-#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = String, Path, description = "Event id")),
+#[utoipa::path(operation_id = "getEvent", tag = "events", params(("id" = Uuid, Path, description = "Event id")),
     responses((status = 200, description = "The event", body = Event, headers(("ETag" = String, description = "The version")))),
     security(("bearer" = [])))]
-pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[get("/events/{id}")]
+pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let event = service::get(&state, id.into_inner()).await?;
+    let event = service::get(&state, id.to_string()).await?;
     Ok(ok_versioned(event.version, &event))
 }
 
-/// Change some fields of an event; `If-Match` guards against lost updates.
-#[utoipa::path(patch, path = "/api/v1/events/{id}", tag = "events", request_body = EventPatch,
-    params(("id" = String, Path, description = "Event id"), ("If-Match" = Option<String>, Header, description = "ETag of the version you edited")),
+/// Change some fields of an event; `If-Match` (or `version` in the body) guards against lost updates.
+#[utoipa::path(operation_id = "updateEvent", tag = "events", request_body = EventPatch,
+    params(("id" = Uuid, Path, description = "Event id"), IfMatch),
     responses((status = 200, description = "The changed event", body = Event, headers(("ETag" = String, description = "The new version")))),
     security(("bearer" = [])))]
+#[patch("/events/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<String>,
+    id: web::Path<Uuid>,
     body: Json<EventPatch>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
     let expected = precondition(&req, body.0.version);
-    let event = service::update(&state, id.into_inner(), body.0, expected).await?;
+    let event = service::update(&state, id.to_string(), body.0, expected).await?;
     Ok(ok_versioned(event.version, &event))
 }
 
 /// Delete a draft event; other events are cancelled instead (409).
-#[utoipa::path(delete, path = "/api/v1/events/{id}", tag = "events", params(("id" = String, Path, description = "Event id")),
+#[utoipa::path(operation_id = "deleteEvent", tag = "events", params(("id" = Uuid, Path, description = "Event id")),
     responses((status = 204, description = "Deleted")),
     security(("bearer" = [])))]
-pub async fn delete(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+#[delete("/events/{id}")]
+pub async fn delete(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    service::delete(&state, id.into_inner()).await?;
+    service::delete(&state, id.to_string()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Cancel a draft or scheduled event, with an optional reason.
-#[utoipa::path(post, path = "/api/v1/events/{id}/cancel", tag = "events", request_body(content = Option<CancelEvent>),
-    params(("id" = String, Path, description = "Event id")),
-    responses((status = 200, description = "The cancelled event", body = Event)),
+/// Cancel a draft or scheduled event, with an optional reason (an empty body cancels without one).
+#[utoipa::path(operation_id = "cancelEvent", tag = "events", request_body(content = CancelEvent, description = "Optional: an empty body cancels without a reason"),
+    params(("id" = Uuid, Path, description = "Event id"), IfMatch),
+    responses((status = 200, description = "The cancelled event", body = Event, headers(("ETag" = String, description = "The new version")))),
     security(("bearer" = [])))]
+#[post("/events/{id}/cancel")]
 pub async fn cancel(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<String>,
+    id: web::Path<Uuid>,
     body: Limited<{ body::JSON_LIMIT }>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
@@ -137,20 +127,21 @@ pub async fn cancel(
     } else {
         json::parse(&body)?
     };
-    let event = service::cancel(&state, id.into_inner(), body, precondition(&req, None)).await?;
+    let event = service::cancel(&state, id.to_string(), body, precondition(&req, None)).await?;
     Ok(ok_versioned(event.version, &event))
 }
 
 /// The event as an iCalendar file.
-#[utoipa::path(get, path = "/api/v1/events/{id}/calendar.ics", tag = "events", params(("id" = String, Path, description = "Event id")),
+#[utoipa::path(operation_id = "getEventCalendar", tag = "events", params(("id" = Uuid, Path, description = "Event id")),
     responses((status = 200, description = "RFC 5545 calendar", content_type = "text/calendar", body = String)),
     security(("bearer" = [])))]
+#[get("/events/{id}/calendar.ics")]
 pub async fn calendar_file(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let (id, text) = service::calendar(&state, id.into_inner()).await?;
+    let (id, text) = service::calendar(&state, id.to_string()).await?;
     Ok(attachment(calendar::CONTENT_TYPE, &format!("event-{id}.ics"), text))
 }

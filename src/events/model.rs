@@ -10,6 +10,7 @@ use crate::db::schema::events;
 use crate::db::stored_enum::Known;
 use crate::db::stored_time::{MaybeStoredTime, StoredTime};
 use crate::nullable::nullable;
+use crate::schema::TimeZone;
 use crate::string_enum;
 use crate::time::in_zone;
 
@@ -190,6 +191,7 @@ impl Event {
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
     /// Required, at most 200 characters.
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub title: Option<String>,
     pub summary: Option<String>,
     /// Defaults to `other`.
@@ -198,23 +200,32 @@ pub struct NewEvent {
     pub industry_chain: Option<String>,
     pub platform: Option<String>,
     /// Required.
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub city: Option<String>,
     pub venue: Option<String>,
     pub address: Option<String>,
     /// Required IANA time zone name.
+    #[schema(required = true, value_type = TimeZone)]
     pub timezone: Option<String>,
-    /// Required.
-    #[schema(example = "2024-03-04T14:00:00")]
+    /// Required: local wall time in `timezone`, or RFC 3339 with an offset.
+    #[schema(required = true, value_type = String, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$", example = "2024-03-04T14:00:00")]
     pub starts_at: Option<String>,
+    /// Local wall time in `timezone`, or RFC 3339 with an offset.
+    #[schema(value_type = Option<String>, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$", example = "2024-03-04T14:00:00")]
     pub ends_at: Option<String>,
     /// Null or absent means unlimited; otherwise at least 1.
+    #[schema(minimum = 1)]
     pub capacity: Option<i64>,
+    /// Local wall time in `timezone`, or RFC 3339 with an offset.
+    #[schema(value_type = Option<String>, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$", example = "2024-03-04T14:00:00")]
     pub registration_closes_at: Option<String>,
     /// `draft` (default) or `scheduled`.
     #[schema(value_type = Option<EventStatus>)]
     pub status: Option<String>,
     #[schema(format = Uuid)]
     pub roadshow_id: Option<String>,
+    /// At most 20 tags of 1–50 characters.
+    #[schema(max_items = 20)]
     pub tags: Option<Vec<String>>,
     /// Let attendees register themselves through the public link (default false).
     pub public_registration: Option<bool>,
@@ -224,6 +235,7 @@ pub struct NewEvent {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventPatch {
+    #[schema(required = false, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -236,6 +248,7 @@ pub struct EventPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub platform: Option<Option<String>>,
+    #[schema(required = false, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub city: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -244,22 +257,26 @@ pub struct EventPatch {
     #[schema(value_type = Option<String>)]
     pub address: Option<Option<String>>,
     /// Changing the zone keeps wall-clock times unless new times are given.
+    #[schema(required = false, value_type = TimeZone)]
     pub timezone: Option<String>,
+    #[schema(required = false, value_type = String, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$", example = "2024-03-04T14:00:00")]
     pub starts_at: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$", example = "2024-03-04T14:00:00")]
     pub ends_at: Option<Option<String>>,
+    /// At least 1; null means unlimited.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1)]
     pub capacity: Option<Option<i64>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$", example = "2024-03-04T14:00:00")]
     pub registration_closes_at: Option<Option<String>>,
     #[schema(value_type = Option<EventStatus>)]
     pub status: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, format = Uuid)]
     pub roadshow_id: Option<Option<String>>,
+    #[schema(max_items = 20)]
     pub tags: Option<Vec<String>>,
     pub public_registration: Option<bool>,
     /// If given, must be the current version (409 otherwise); `If-Match` works too (412).
@@ -280,8 +297,10 @@ pub struct CancelEvent {
 #[into_params(parameter_in = Query)]
 pub struct EventQuery {
     /// Start on or after: a date (in each event's zone) or an RFC 3339 time.
+    #[param(schema_with = crate::schema::date_or_time)]
     pub from: Option<String>,
     /// Start before: a date (inclusive, in each event's zone) or an RFC 3339 time (exclusive).
+    #[param(schema_with = crate::schema::date_or_time)]
     pub to: Option<String>,
     #[param(value_type = Option<EventStatus>)]
     pub status: Option<String>,
@@ -289,6 +308,7 @@ pub struct EventQuery {
     pub kind: Option<String>,
     pub city: Option<String>,
     pub industry_chain: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
     pub roadshow_id: Option<String>,
     pub tag: Option<String>,
     /// Case-insensitive text in title, city or venue.
@@ -298,3 +318,5 @@ pub struct EventQuery {
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
 }
+
+crate::page_schema!(EventPage, Event);

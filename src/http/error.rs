@@ -4,7 +4,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::error::{Error, FieldError};
@@ -21,13 +21,14 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong this time.
     pub detail: String,
-    /// For validation problems: every invalid field.
+    /// For validation problems (422): every invalid field.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<FieldError>)]
     pub errors: Option<Vec<FieldError>>,
-    /// Extra members for some problems, e.g. `existing_id` on a duplicate.
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: Map<String, Value>,
+    /// On a 409 duplicate: the id of the record that already exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = uuid::Uuid)]
+    pub existing_id: Option<String>,
 }
 
 /// Everything a request can end in besides success.
@@ -116,9 +117,11 @@ impl ApiError {
                 ApiError::Domain(Error::Validation(errors)) => Some(errors.clone()),
                 _ => None,
             },
-            extra: match self {
-                ApiError::Domain(Error::Conflict { extra, .. }) => extra.clone(),
-                _ => Map::new(),
+            existing_id: match self {
+                ApiError::Domain(Error::Conflict { extra, .. }) => {
+                    extra.get("existing_id").and_then(Value::as_str).map(str::to_string)
+                }
+                _ => None,
             },
         }
     }
@@ -212,6 +215,9 @@ mod tests {
     #[test]
     fn duplicates_carry_the_existing_id() {
         let p = ApiError::from(Error::duplicate("taken", "abc")).problem();
-        assert_eq!((p.status, p.extra["existing_id"].as_str()), (409, Some("abc")));
+        assert_eq!((p.status, p.existing_id.as_deref()), (409, Some("abc")));
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["existing_id"], "abc", "a top-level member, as before");
+        assert!(json.get("errors").is_none());
     }
 }

@@ -1,11 +1,12 @@
 //! Small response builders shared by handlers.
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use serde::Serialize;
 
 use super::concurrency::etag;
 use super::error::ApiError;
+use super::openapi::AllowTable;
 
 /// 200 with the resource and its `ETag`.
 pub fn ok_versioned<T: Serialize>(version: i32, body: &T) -> HttpResponse {
@@ -34,17 +35,13 @@ pub fn attachment(content_type: &str, filename: &str, body: String) -> HttpRespo
         .body(body)
 }
 
-/// Handler for methods a resource does not support: 405 with the `Allow` header
-/// listing the methods it has, as the OpenAPI document declares them.
-pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let allow = req
-        .match_pattern()
-        .and_then(|pattern| super::openapi::methods(&pattern))
-        .unwrap_or_default();
-    Err(ApiError::MethodNotAllowed { allow })
-}
-
-/// Handler for paths no route matches.
-pub async fn no_route() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found("no such route; see /api/v1/openapi.json"))
+/// Handler for requests no route takes: a path the document declares but with another
+/// method is a 405 whose `Allow` lists the path's methods; any other path is a 404.
+pub async fn no_route(req: HttpRequest, allow: Option<web::Data<AllowTable>>) -> Result<HttpResponse, ApiError> {
+    match allow.as_deref().and_then(|table| table.allow(req.path())) {
+        Some(allow) => Err(ApiError::MethodNotAllowed {
+            allow: allow.to_string(),
+        }),
+        None => Err(ApiError::not_found("no such route; see /api/v1/openapi.json")),
+    }
 }

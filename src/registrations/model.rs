@@ -263,6 +263,7 @@ pub struct NewRegistration {
     pub title: Option<String>,
     #[schema(value_type = Option<Language>)]
     pub language: Option<String>,
+    #[schema(value_type = Option<crate::schema::TimeZone>)]
     pub timezone: Option<String>,
     /// Finds the company by name (ignoring case), or creates it.
     pub company_name: Option<String>,
@@ -277,13 +278,16 @@ pub struct NewRegistration {
 #[serde(deny_unknown_fields)]
 pub struct PublicRegistrationRequest {
     /// Required.
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     /// Required.
+    #[schema(required = true, value_type = String, format = Email)]
     pub email: Option<String>,
     pub phone: Option<String>,
     pub title: Option<String>,
     #[schema(value_type = Option<Language>)]
     pub language: Option<String>,
+    #[schema(value_type = Option<crate::schema::TimeZone>)]
     pub timezone: Option<String>,
     pub company_name: Option<String>,
 }
@@ -325,6 +329,7 @@ pub struct RegistrationQuery {
     pub status: Option<String>,
     #[param(value_type = Option<AttendeeRole>)]
     pub role: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
     pub company_id: Option<String>,
     /// Case-insensitive text in the person's name or email.
     pub q: Option<String>,
@@ -378,3 +383,5 @@ pub struct PublicRegistrationCreated {
     pub manage_token: String,
     pub registration: PublicRegistration,
 }
+
+crate::page_schema!(RegistrationPage, Registration);

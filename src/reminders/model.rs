@@ -207,3 +207,5 @@ pub struct Preview {
     /// The attached iCalendar file.
     pub calendar: String,
 }
+
+crate::page_schema!(EmailPage, Email);

@@ -1,53 +1,41 @@
 //! HTTP handlers for `/api/v1/roadshows`.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 
-use super::model::{NewRoadshow, Roadshow, RoadshowPatch, RoadshowQuery};
+use super::model::{NewRoadshow, Roadshow, RoadshowPage, RoadshowPatch, RoadshowQuery};
 use super::service;
 use crate::calendar;
 use crate::context::AppState;
-use crate::events::model::{Event, EventQuery};
+use crate::events::model::{EventPage, EventQuery};
 use crate::http::auth::Caller;
 use crate::http::concurrency::precondition;
 use crate::http::error::ApiError;
 use crate::http::json::Json;
+use crate::http::openapi::IfMatch;
 use crate::http::pagination::Respond;
-use crate::http::respond::{attachment, created, method_not_allowed, ok_versioned};
-use crate::pagination::Page;
+use crate::http::respond::{attachment, created, ok_versioned};
 use crate::tokens::Role;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
 
-/// Mounts the roadshow routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/roadshows")
-            .route(web::get().to(list))
-            .route(web::post().to(create))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/roadshows/{id}")
-            .route(web::get().to(get))
-            .route(web::patch().to(update))
-            .route(web::delete().to(delete))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/roadshows/{id}/events")
-            .route(web::get().to(events))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/roadshows/{id}/calendar.ics")
-            .route(web::get().to(calendar_file))
-            .default_service(web::to(method_not_allowed)),
-    );
+/// Mounts the routes; each handler's route macro is the one declaration of its path and
+/// method, for the router and the OpenAPI document alike.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(update)
+        .service(delete)
+        .service(events)
+        .service(calendar_file);
 }
 
 /// Create a roadshow.
-#[utoipa::path(post, path = "/api/v1/roadshows", tag = "roadshows", request_body = NewRoadshow,
+#[utoipa::path(operation_id = "createRoadshow", tag = "roadshows", request_body = NewRoadshow,
     responses((status = 201, description = "Created", body = Roadshow,
         headers(("ETag" = String, description = "The version"), ("Location" = String, description = "The new roadshow")))),
     security(("bearer" = [])))]
+#[post("/roadshows")]
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -63,9 +51,10 @@ pub async fn create(
 }
 
 /// List roadshows in creation order.
-#[utoipa::path(get, path = "/api/v1/roadshows", tag = "roadshows", params(RoadshowQuery),
-    responses((status = 200, description = "One page of roadshows", body = Page<Roadshow>)),
+#[utoipa::path(operation_id = "listRoadshows", tag = "roadshows", params(RoadshowQuery),
+    responses((status = 200, description = "One page of roadshows", body = RoadshowPage)),
     security(("bearer" = [])))]
+#[get("/roadshows")]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
@@ -76,74 +65,75 @@ pub async fn list(
 }
 
 /// Fetch one roadshow with its span, cities and event count.
-#[utoipa::path(get, path = "/api/v1/roadshows/{id}", tag = "roadshows", params(("id" = String, Path, description = "Roadshow id")),
+#[utoipa::path(operation_id = "getRoadshow", tag = "roadshows", params(("id" = Uuid, Path, description = "Roadshow id")),
     responses((status = 200, description = "The roadshow", body = Roadshow, headers(("ETag" = String, description = "The version")))),
     security(("bearer" = [])))]
-pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[get("/roadshows/{id}")]
+pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let roadshow = service::get(&state, id.into_inner()).await?;
+    let roadshow = service::get(&state, id.to_string()).await?;
     Ok(ok_versioned(roadshow.version, &roadshow))
 }
 
 /// Change a roadshow's name, description or theme.
-#[utoipa::path(patch, path = "/api/v1/roadshows/{id}", tag = "roadshows", request_body = RoadshowPatch,
-    params(("id" = String, Path, description = "Roadshow id"), ("If-Match" = Option<String>, Header, description = "ETag of the version you edited")),
+#[utoipa::path(operation_id = "updateRoadshow", tag = "roadshows", request_body = RoadshowPatch,
+    params(("id" = Uuid, Path, description = "Roadshow id"), IfMatch),
     responses((status = 200, description = "The changed roadshow", body = Roadshow, headers(("ETag" = String, description = "The new version")))),
     security(("bearer" = [])))]
+#[patch("/roadshows/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<String>,
+    id: web::Path<Uuid>,
     body: Json<RoadshowPatch>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
     let expected = precondition(&req, body.0.version);
-    let roadshow = service::update(&state, id.into_inner(), body.0, expected).await?;
+    let roadshow = service::update(&state, id.to_string(), body.0, expected).await?;
     Ok(ok_versioned(roadshow.version, &roadshow))
 }
 
 /// Delete a roadshow that has no events (409 otherwise).
-#[utoipa::path(delete, path = "/api/v1/roadshows/{id}", tag = "roadshows", params(("id" = String, Path, description = "Roadshow id")),
+#[utoipa::path(operation_id = "deleteRoadshow", tag = "roadshows", params(("id" = Uuid, Path, description = "Roadshow id")),
     responses((status = 204, description = "Deleted")),
     security(("bearer" = [])))]
-pub async fn delete(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+#[delete("/roadshows/{id}")]
+pub async fn delete(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Organiser)?;
-    service::delete(&state, id.into_inner()).await?;
+    service::delete(&state, id.to_string()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// The roadshow's events in time order (same filters and pagination as `/events`).
-#[utoipa::path(get, path = "/api/v1/roadshows/{id}/events", tag = "roadshows",
-    params(("id" = String, Path, description = "Roadshow id"), EventQuery),
-    responses((status = 200, description = "One page of its events", body = Page<Event>)),
+#[utoipa::path(operation_id = "listRoadshowEvents", tag = "roadshows",
+    params(("id" = Uuid, Path, description = "Roadshow id"), EventQuery),
+    responses((status = 200, description = "One page of its events", body = EventPage)),
     security(("bearer" = [])))]
+#[get("/roadshows/{id}/events")]
 pub async fn events(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<Uuid>,
     query: web::Query<EventQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    service::events(&state, id.into_inner(), query.into_inner())
+    service::events(&state, id.to_string(), query.into_inner())
         .await?
         .respond()
 }
 
 /// All the roadshow's events as one iCalendar file, each in its own zone.
-#[utoipa::path(get, path = "/api/v1/roadshows/{id}/calendar.ics", tag = "roadshows", params(("id" = String, Path, description = "Roadshow id")),
+#[utoipa::path(operation_id = "getRoadshowCalendar", tag = "roadshows", params(("id" = Uuid, Path, description = "Roadshow id")),
     responses((status = 200, description = "RFC 5545 calendar", content_type = "text/calendar", body = String)),
     security(("bearer" = [])))]
+#[get("/roadshows/{id}/calendar.ics")]
 pub async fn calendar_file(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let (id, text) = service::calendar(&state, id.into_inner()).await?;
+    let (id, text) = service::calendar(&state, id.to_string()).await?;
     Ok(attachment(calendar::CONTENT_TYPE, &format!("roadshow-{id}.ics"), text))
 }

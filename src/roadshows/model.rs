@@ -108,6 +108,7 @@ impl Roadshow {
 #[serde(deny_unknown_fields)]
 pub struct NewRoadshow {
     /// Required, at most 200 characters.
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     pub description: Option<String>,
     pub theme: Option<String>,
@@ -117,6 +118,7 @@ pub struct NewRoadshow {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoadshowPatch {
+    #[schema(required = false, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -218,3 +220,5 @@ mod tests {
         assert!(new_roadshow(NewRoadshow::default(), "x".into(), crate::clock::Clock::system().now()).is_err());
     }
 }
+
+crate::page_schema!(RoadshowPage, Roadshow);

@@ -1,6 +1,6 @@
 //! HTTP handlers for `/api/v1/tokens` (admins only).
 
-use actix_web::{web, HttpResponse};
+use actix_web::{delete, get, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -9,21 +9,13 @@ use crate::context::AppState;
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
 use crate::http::json::Json;
-use crate::http::respond::method_not_allowed;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
 
-/// Mounts the token routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/tokens")
-            .route(web::get().to(list))
-            .route(web::post().to(create))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/tokens/{id}")
-            .route(web::delete().to(revoke))
-            .default_service(web::to(method_not_allowed)),
-    );
+/// Mounts the routes; each handler's route macro is the one declaration of its path and
+/// method, for the router and the OpenAPI document alike.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list).service(create).service(revoke);
 }
 
 /// The body of `POST /api/v1/tokens`.
@@ -31,14 +23,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
     /// A unique name saying who or what uses the token.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: String,
     pub role: Role,
 }
 
 /// Make a token; its secret is in this response only.
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateToken,
+#[utoipa::path(operation_id = "createToken", tag = "tokens", request_body = CreateToken,
     responses((status = 201, description = "Created; store the token now", body = NewToken)),
     security(("bearer" = [])))]
+#[post("/tokens")]
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -53,9 +47,10 @@ pub async fn create(
 }
 
 /// List tokens (never their secrets).
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+#[utoipa::path(operation_id = "listTokens", tag = "tokens",
     responses((status = 200, description = "All tokens", body = Vec<TokenInfo>)),
     security(("bearer" = [])))]
+#[get("/tokens")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Admin)?;
     let tokens = state.db.read(queries::list).await?;
@@ -64,16 +59,13 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
 
 /// Revoke a token: it stops working at once on this replica and within
 /// `auth.token_cache_secs` (default 5 s) on every other one.
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path, description = "Token id")),
+#[utoipa::path(operation_id = "revokeToken", tag = "tokens", params(("id" = Uuid, Path, description = "Token id")),
     responses((status = 204, description = "Revoked")),
     security(("bearer" = [])))]
-pub async fn revoke(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+#[delete("/tokens/{id}")]
+pub async fn revoke(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Admin)?;
-    let id = id.into_inner();
+    let id = id.to_string();
     let revoked = id.clone();
     let now = state.clock.now();
     state.db.write(move |c| queries::revoke(c, &id, now)).await?;
