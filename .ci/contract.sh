@@ -150,9 +150,13 @@ if wants fuzz; then
   }
   rs=2024d3e0-0000-4000-8000-000000000000 # the demo roadshow
   fixtures_ok=1
-  ev=$(call POST /events '{"title":"Contract fixture forum","kind":"forum","city":"舟山",
-    "timezone":"Asia/Shanghai","starts_at":"2031-05-06T14:00:00","ends_at":"2031-05-06T17:00:00",
-    "status":"scheduled","public_registration":true,"roadshow_id":"'$rs'"}' | jq -r .id) &&
+  event='{"title":"Contract fixture forum","kind":"forum","city":"舟山","timezone":"Asia/Shanghai",
+    "starts_at":"2031-05-06T14:00:00","ends_at":"2031-05-06T17:00:00","status":"scheduled",
+    "public_registration":true,"roadshow_id":"'$rs'"}'
+  ev=$(call POST /events "$event" | jq -r .id) &&
+  # A second event for PATCH, DELETE and cancel, so that the one taking registrations
+  # stays open to them for the whole run.
+  ev_edit=$(call POST /events "$event" | jq -r .id) &&
   company=$(call POST /companies '{"name":"Contract Fixture Materials Co"}' | jq -r .id) &&
   contact=$(call POST /contacts '{"name":"Fixture Person","email":"fixture@example.org",
     "company_id":"'$company'"}' | jq -r .id) &&
@@ -162,13 +166,14 @@ if wants fuzz; then
   # A token of its own for DELETE /tokens/{id}: the run must never revoke its admin token.
   victim=$(call POST /tokens '{"name":"contract-revoke-me","role":"viewer"}' | jq -r .id) ||
     fixtures_ok=0
-  for v in "$ev" "$company" "$contact" "$reg" "$manage" "$victim"; do
+  for v in "$ev" "$ev_edit" "$company" "$contact" "$reg" "$manage" "$victim"; do
     [[ -n $v && $v != null ]] || fixtures_ok=0
   done
   if [ $fixtures_ok = 0 ]; then
     record fuzz 1 "could not create fixtures through the API"
   else
-    # Each {id} means a different resource, so values are set per path.
+    # Each {id} means a different resource, so values are set per path; the first
+    # [[operations]] entry that matches an operation wins.
     cat >"$work/schemathesis.toml" <<EOF
 headers = { Authorization = "Bearer $admin" }
 seed = ${CONTRACT_SEED:-20240304}
@@ -183,6 +188,9 @@ database = "none"
 expected-statuses = ["2xx", "3xx", 401, 403, 404, 409, 412, 429]
 [phases.stateful]
 max-steps = ${CONTRACT_STATEFUL_STEPS:-20}
+[[operations]]
+include-name-regex = "^((PATCH|DELETE) /api/v1/events/\\\\{id\\\\}|POST /api/v1/events/\\\\{id\\\\}/cancel)$"
+parameters = { "path.id" = "$ev_edit" }
 $(for p in "events:$ev" "public/events:$ev" "roadshows:$rs" "registrations:$reg" \
            "contacts:$contact" "companies:$company" "tokens:$victim"; do
     printf '[[operations]]\ninclude-path-regex = "^/api/v1/%s/\\\\{id\\\\}"\nparameters = { "path.id" = "%s" }\n' \
@@ -192,6 +200,7 @@ $(for p in "events:$ev" "public/events:$ev" "roadshows:$rs" "registrations:$reg"
 include-path-regex = "^/api/v1/public/registrations/\\\\{token\\\\}"
 parameters = { "path.token" = "$manage" }
 EOF
+    cp "$work/schemathesis.toml" "$out/" # to rerun by hand while the server is up
     log "fuzz: schemathesis (seed ${CONTRACT_SEED:-20240304})"
     # timeout: a hard stop so a slow server can never stall CI.
     # From $work: schemathesis and hypothesis leave state in the current directory.
