@@ -8,6 +8,7 @@
 #   .ci/contract.sh postgres://postgres@127.0.0.1:5432/postgres
 #                                        # a fresh database on that server, dropped after
 #   CONTRACT_ONLY=validate,tsc .ci/contract.sh   # a subset of: validate, readme, tsc, fuzz
+#   (tsc also runs clients/typescript/src/example.ts against the server)
 #   (fuzzing knobs: CONTRACT_SEED, CONTRACT_MAX_EXAMPLES, CONTRACT_STATEFUL_STEPS,
 #   CONTRACT_FUZZ_TIMEOUT)
 #
@@ -139,6 +140,17 @@ if wants tsc; then
   n=$(grep -c 'error TS' "$out/tsc.txt")
   grep 'error TS' "$out/tsc.txt" | head -5 | cut -c1-200
   record tsc $rc "$n errors ($out/tsc.txt)"
+
+  # Then run the example against the server: compiled even when the types are broken
+  # (tsc still emits), so it checks paging, ETag/If-Match and idempotency at run time.
+  js=$work/example-js
+  (cd clients/typescript && npx --no-install tsc -p . --noEmit false --outDir "$js") >/dev/null 2>&1
+  echo '{"type": "module"}' >"$js/package.json"
+  ln -s "$root/clients/typescript/node_modules" "$js/node_modules"
+  ROADSHOW_API=$origin ROADSHOW_TOKEN=$admin node "$js/example.js" >"$out/example.txt" 2>&1
+  rc=$?
+  cat "$out/example.txt"
+  record example $rc "src/example.ts run against the server ($out/example.txt)"
 fi
 
 if wants fuzz; then

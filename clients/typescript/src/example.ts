@@ -1,10 +1,10 @@
 // A typed Roadshow client in a few lines, and the front-end team's smoke test:
-// `.ci/contract.sh` regenerates schema.d.ts from the served OpenAPI document and
-// type-checks this file with `tsc --noEmit --strict`, so a contract change that would
-// break callers breaks CI first.
+// `.ci/contract.sh` regenerates schema.d.ts from the served OpenAPI document,
+// type-checks this file with `tsc --noEmit --strict` and runs it against a fresh
+// server, so a contract change that would break callers breaks CI first.
 //
 //   npm ci && npm run generate && npm run check
-//   ROADSHOW_API=http://127.0.0.1:8080 ROADSHOW_TOKEN=... npx tsx src/example.ts
+//   (to run it: compile with tsc, then ROADSHOW_API=http://127.0.0.1:8080 ROADSHOW_TOKEN=… node)
 import createClient, { type Middleware } from "openapi-fetch";
 import type { components, paths } from "./schema";
 
