@@ -99,7 +99,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn open(settings: &Settings) -> Result<Database, Box<dyn std::error::Error>> {
-    let db = Database::open(&settings.database.url, settings.database.pool_size)?;
+    let db = Database::from_settings(&settings.database)?;
     db.migrate()?;
     Ok(db)
 }

@@ -13,4 +13,5 @@ mod platform;
 mod public;
 mod registrations;
 mod roadshows;
+mod search;
 mod spreadsheets;
