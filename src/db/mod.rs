@@ -29,7 +29,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 /// Settings every SQLite connection needs: a busy timeout for the rare cross-process
 /// wait, and enforced foreign keys. WAL is set once per file in [`Database::open`];
 /// `synchronous` and the cache size come from [`SqliteTuning`].
-const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;";
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
 
 /// What the operator may tune on SQLite connections.
 #[derive(Debug, Clone, Copy)]

@@ -300,7 +300,10 @@ macro_rules! search_filter {
                 gram,
                 pattern: None,
             }) => query.filter(
-                $id.eq_any(
+                // `id || ''`: the list is scanned in its own order and each row probed
+                // against the (dense) set, so a page fills from its first rows; on the
+                // bare column SQLite would fetch every match and sort them all.
+                $id.concat("").eq_any(
                     search_grams::table
                         .filter(search_grams::kind.eq(kind))
                         .filter(search_grams::gram.eq(gram))
@@ -312,7 +315,7 @@ macro_rules! search_filter {
                 gram,
                 pattern: Some(pattern),
             }) => query.filter(
-                $id.eq_any(
+                $id.concat("").eq_any(
                     search_docs::table
                         .filter(search_docs::kind.eq(kind))
                         .filter(
