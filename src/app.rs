@@ -255,7 +255,7 @@ fn write_secret(path: &Path, secret: &str) -> std::io::Result<()> {
 
 /// Opens and migrates the database, bootstraps the first token, then serves until stopped.
 pub async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
-    let db = Database::open(&settings.database.url, settings.database.pool_size)?;
+    let db = Database::from_settings(&settings.database)?;
     db.migrate()?;
     if let Some(path) = bootstrap_admin(&db, &settings.auth.bootstrap_token_file, Clock::system().now())? {
         tracing::warn!(path = %path.display(), "fresh database: the first admin token was written to this file (mode 0600)");

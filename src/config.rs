@@ -38,6 +38,27 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     pub url: String,
     pub pool_size: u32,
+    /// SQLite only: when a commit is flushed to disk.
+    #[serde(default)]
+    pub sqlite_synchronous: SqliteSynchronous,
+    /// SQLite only: the page cache of each connection, in KiB.
+    #[serde(default = "default_sqlite_cache_kib")]
+    pub sqlite_cache_kib: u32,
+}
+
+/// SQLite's `synchronous` setting, as offered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    /// Every commit is on disk before it is answered (survives a power loss).
+    #[default]
+    Full,
+    /// A power loss or OS crash may drop the last commits (a process crash does not).
+    Normal,
+}
+
+fn default_sqlite_cache_kib() -> u32 {
+    2048
 }
 
 /// `[auth]`: bootstrap of the first admin token.
@@ -233,6 +254,11 @@ impl Settings {
         if self.database.pool_size == 0 {
             return Err(ConfigError("database.pool_size must be at least 1".into()));
         }
+        if !(64..=1_048_576).contains(&self.database.sqlite_cache_kib) {
+            return Err(ConfigError(
+                "database.sqlite_cache_kib must be between 64 and 1048576".into(),
+            ));
+        }
         if self.idempotency.retention_secs == 0 {
             return Err(ConfigError("idempotency.retention_secs must be at least 1".into()));
         }
@@ -315,6 +341,15 @@ mod tests {
         assert_eq!(s.server.port, 8080);
         assert_eq!(s.database.url, "data/roadshow.db");
         assert!(s.server.cors_origins.is_empty());
+        assert_eq!(s.database.sqlite_synchronous, SqliteSynchronous::Full);
+    }
+
+    #[test]
+    fn sqlite_durability_can_be_relaxed() {
+        let s = load(&[("ROADSHOW__DATABASE__SQLITE_SYNCHRONOUS", "normal")]).unwrap();
+        assert_eq!(s.database.sqlite_synchronous, SqliteSynchronous::Normal);
+        let e = load(&[("ROADSHOW__DATABASE__SQLITE_SYNCHRONOUS", "off")]).unwrap_err();
+        assert!(e.to_string().contains("sqlite_synchronous"), "{e}");
     }
 
     #[test]

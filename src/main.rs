@@ -129,7 +129,7 @@ fn wait_for_stop() -> std::io::Result<()> {
 }
 
 fn open(settings: &Settings) -> Result<Database, Box<dyn std::error::Error>> {
-    let db = Database::open(&settings.database.url, settings.database.pool_size)?;
+    let db = Database::from_settings(&settings.database)?;
     db.migrate()?;
     Ok(db)
 }

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::model::CompanyRow;
 use crate::db::schema::companies;
-use crate::db::search::{contains_pattern, lower};
+use crate::db::search::{self, contains_pattern, lower, Kind};
 use crate::db::{is_unique_violation, Db};
 use crate::error::Error;
 use crate::validation::is_uuid;
@@ -46,10 +46,20 @@ pub fn insert(conn: &mut Db, row: &CompanyRow) -> Result<(), Error> {
         return Err(duplicate(conn, &row.name_key));
     }
     match diesel::insert_into(companies::table).values(row).execute(conn) {
-        Ok(_) => Ok(()),
+        Ok(_) => index(conn, row),
         Err(e) if is_unique_violation(&e) => Err(Error::conflict("a company with this name already exists")),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Keeps a company's search entry in step with its row (same transaction).
+fn index(conn: &mut Db, row: &CompanyRow) -> Result<(), Error> {
+    search::index(
+        conn,
+        Kind::Company,
+        &row.id,
+        &[Some(&row.name_key), row.name_en.as_deref()],
+    )
 }
 
 /// The company with this id, if any.
@@ -93,7 +103,7 @@ pub fn update(conn: &mut Db, row: &CompanyRow, expected: i32) -> Result<(), Erro
             "the company was changed at the same time; fetch it again and retry",
         ));
     }
-    Ok(())
+    index(conn, row)
 }
 
 /// One page of companies in creation order (`limit + 1` rows).
@@ -101,7 +111,11 @@ pub fn list(conn: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> 
     let mut query = companies::table.select(CompanyRow::as_select()).into_boxed();
     if let Some(q) = &filter.q {
         let pattern = contains_pattern(q);
-        query = query.filter(
+        let matches = search::matching(conn, Kind::Company, q)?;
+        query = crate::search_filter!(
+            query,
+            matches,
+            companies::id,
             companies::name_key
                 .like(pattern.clone())
                 .escape('\\')

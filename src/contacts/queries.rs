@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::model::{self, ContactFields, ContactRow};
 use crate::db::schema::{contacts, registrations};
-use crate::db::search::{contains_pattern, lower};
+use crate::db::search::{self, contains_pattern, lower, Kind};
 use crate::db::{is_unique_violation, Db};
 use crate::error::Error;
 use crate::validation::is_uuid;
@@ -82,9 +82,15 @@ pub fn insert(conn: &mut Db, row: &ContactRow) -> Result<(), Error> {
 fn insert_checked(conn: &mut Db, row: &ContactRow) -> Result<(), Error> {
     check_company(conn, row.company_id.as_deref())?;
     match diesel::insert_into(contacts::table).values(row).execute(conn) {
-        Err(e) if is_unique_violation(&e) => Err(Error::conflict("a contact with this email already exists")),
-        other => other.map(|_| ()).map_err(Into::into),
-    }
+        Err(e) if is_unique_violation(&e) => return Err(Error::conflict("a contact with this email already exists")),
+        other => other?,
+    };
+    index(conn, row)
+}
+
+/// Keeps a contact's search entry in step with its row (same transaction).
+fn index(conn: &mut Db, row: &ContactRow) -> Result<(), Error> {
+    search::index(conn, Kind::Contact, &row.id, &[Some(&row.name), Some(&row.email_key)])
 }
 
 /// Writes `row` if the stored version is still `expected`.
@@ -103,7 +109,7 @@ pub fn update(conn: &mut Db, row: &ContactRow, expected: i32) -> Result<(), Erro
             "the contact was changed at the same time; fetch it again and retry",
         ));
     }
-    Ok(())
+    index(conn, row)
 }
 
 /// The contact with this email, its empty fields filled from `fields`, or a new contact;
@@ -143,7 +149,11 @@ pub fn list(conn: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> 
     let mut query = contacts::table.select(ContactRow::as_select()).into_boxed();
     if let Some(q) = &filter.q {
         let pattern = contains_pattern(q);
-        query = query.filter(
+        let matches = search::matching(conn, Kind::Contact, q)?;
+        query = crate::search_filter!(
+            query,
+            matches,
+            contacts::id,
             lower(contacts::name)
                 .like(pattern.clone())
                 .escape('\\')
@@ -175,6 +185,8 @@ pub fn erase(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<(), Error> {
     }
     let erased = model::erase(&current, now);
     diesel::update(contacts::table.find(id)).set(&erased).execute(conn)?;
+    // The old name and email leave the index with the row.
+    index(conn, &erased)?;
     diesel::update(registrations::table.filter(registrations::contact_id.eq(id)))
         .set((
             registrations::notes.eq(None::<String>),

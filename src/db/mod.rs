@@ -20,14 +20,48 @@ use diesel::prelude::*;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use crate::config::{DatabaseSettings, SqliteSynchronous};
 use crate::error::Error;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// Settings every SQLite connection needs: a busy timeout for the rare cross-process
-/// wait, and enforced foreign keys. WAL is set once per file in [`Database::open`].
-const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
+/// wait, and enforced foreign keys. WAL is set once per file in [`Database::open`];
+/// `synchronous` and the cache size come from [`SqliteTuning`].
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
+
+/// What the operator may tune on SQLite connections.
+#[derive(Debug, Clone, Copy)]
+pub struct SqliteTuning {
+    /// FULL (durable through a power loss) or NORMAL.
+    pub synchronous: SqliteSynchronous,
+    /// Page cache per connection, KiB.
+    pub cache_kib: u32,
+}
+
+impl Default for SqliteTuning {
+    fn default() -> Self {
+        SqliteTuning {
+            synchronous: SqliteSynchronous::Full,
+            cache_kib: 2048,
+        }
+    }
+}
+
+impl SqliteTuning {
+    fn pragmas(&self) -> String {
+        let sync = match self.synchronous {
+            SqliteSynchronous::Full => "FULL",
+            SqliteSynchronous::Normal => "NORMAL",
+        };
+        // A negative cache_size is in KiB.
+        format!(
+            "{SQLITE_PRAGMAS} PRAGMA synchronous={sync}; PRAGMA cache_size=-{};",
+            self.cache_kib
+        )
+    }
+}
 
 /// Serialises migrations when several replicas start at once on PostgreSQL.
 const MIGRATION_LOCK: i64 = 0x526f_6164_7368_6f77; // "Roadshow"
@@ -73,16 +107,24 @@ pub enum DbError {
 pub struct Manager {
     backend: Backend,
     url: String,
+    pragmas: String,
 }
 
 impl Manager {
     /// Picks the backend from `url`: `postgres://`/`postgresql://` or a SQLite path.
     pub fn new(url: &str) -> Self {
+        Self::tuned(url, SqliteTuning::default())
+    }
+
+    /// Like [`Manager::new`], with SQLite connections set up as `tuning` says.
+    pub fn tuned(url: &str, tuning: SqliteTuning) -> Self {
         let url = url.trim();
+        let pragmas = tuning.pragmas();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Manager {
                 backend: Backend::Postgres,
                 url: url.to_string(),
+                pragmas,
             };
         }
         let path = url
@@ -92,6 +134,7 @@ impl Manager {
         Manager {
             backend: Backend::Sqlite,
             url: path.to_string(),
+            pragmas,
         }
     }
 }
@@ -108,7 +151,7 @@ impl ManageConnection for Manager {
                 .map_err(Error::ConnectionError),
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.url).map_err(Error::ConnectionError)?;
-                conn.batch_execute(SQLITE_PRAGMAS).map_err(Error::QueryError)?;
+                conn.batch_execute(&self.pragmas).map_err(Error::QueryError)?;
                 Ok(Db::Sqlite(conn))
             }
         }
@@ -236,7 +279,21 @@ fn run_batch(conn: &mut Db, mut batch: Vec<Box<dyn BatchJob>>) {
 impl Database {
     /// Opens the database at `url` (creating a SQLite file's directory if needed).
     pub fn open(url: &str, pool_size: u32) -> Result<Self, DbError> {
-        let manager = Manager::new(url);
+        Self::open_tuned(url, pool_size, SqliteTuning::default())
+    }
+
+    /// Opens the database the settings name, tuned as they say.
+    pub fn from_settings(s: &DatabaseSettings) -> Result<Self, DbError> {
+        let tuning = SqliteTuning {
+            synchronous: s.sqlite_synchronous,
+            cache_kib: s.sqlite_cache_kib,
+        };
+        Self::open_tuned(&s.url, s.pool_size, tuning)
+    }
+
+    /// Like [`Database::open`], with SQLite connections set up as `tuning` says.
+    pub fn open_tuned(url: &str, pool_size: u32, tuning: SqliteTuning) -> Result<Self, DbError> {
+        let manager = Manager::tuned(url, tuning);
         let backend = manager.backend;
         if backend == Backend::Sqlite {
             if let Some(dir) = std::path::Path::new(&manager.url).parent() {
@@ -280,10 +337,15 @@ impl Database {
                 .map_err(|e| DbError::Migration(e.to_string()))
         };
         match self.backend {
-            Backend::Sqlite => run(&mut conn, SQLITE_MIGRATIONS),
+            Backend::Sqlite => {
+                run(&mut conn, SQLITE_MIGRATIONS)?;
+                drop(conn);
+                search::backfill(self)
+            }
             Backend::Postgres => {
                 conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
-                let result = run(&mut conn, POSTGRES_MIGRATIONS);
+                // The backfill runs under the lock too: one replica indexes old rows.
+                let result = run(&mut conn, POSTGRES_MIGRATIONS).and_then(|()| search::backfill(self));
                 conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
                 result
             }
@@ -441,6 +503,33 @@ mod tests {
         };
         assert_eq!(names.len(), 2, "{names:?}");
         assert!(!names.contains(&"doomed".to_string()));
+    }
+
+    fn pragma(db: &Database, name: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct Value {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            v: i64,
+        }
+        let mut c = db.connection().unwrap();
+        diesel::sql_query(format!("SELECT {name} AS v FROM pragma_{name}"))
+            .get_result::<Value>(&mut c)
+            .unwrap()
+            .v
+    }
+
+    #[test]
+    fn sqlite_commits_are_durable_by_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(&dir.path().join("t.db").display().to_string(), 2).unwrap();
+        // 2 is FULL: a commit survives a power loss, not only a crash of the process.
+        assert_eq!(pragma(&db, "synchronous"), 2);
+        let relaxed = SqliteTuning {
+            synchronous: SqliteSynchronous::Normal,
+            cache_kib: 512,
+        };
+        let db = Database::open_tuned(&dir.path().join("n.db").display().to_string(), 2, relaxed).unwrap();
+        assert_eq!((pragma(&db, "synchronous"), pragma(&db, "cache_size")), (1, -512));
     }
 
     #[test]

@@ -187,4 +187,32 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     event_reminder_rules,
     emails,
+    search_docs,
+    search_grams,
+    search_backfill,
 );
+
+diesel::table! {
+    /// One row per searchable entity: its searched fields, folded, one per line.
+    search_docs (kind, entity_id) {
+        kind -> Integer,
+        entity_id -> Text,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    /// One row per distinct indexed gram of an entity (see `db::search`).
+    search_grams (kind, gram, entity_id) {
+        kind -> Integer,
+        gram -> BigInt,
+        entity_id -> Text,
+    }
+}
+
+diesel::table! {
+    /// A marker left by migration 0008: rows written before it still need indexing.
+    search_backfill (id) {
+        id -> Integer,
+    }
+}

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::model::{Event, EventCounts, EventRow};
 use crate::db::schema::{event_tags, events};
-use crate::db::search::{contains_pattern, lower};
+use crate::db::search::{self, contains_pattern, lower, Kind};
 use crate::db::Db;
 use crate::error::Error;
 use crate::pagination::{self, Page};
@@ -33,7 +33,18 @@ pub type Key = (NaiveDateTime, String);
 /// Stores a new event with its tags.
 pub fn insert(conn: &mut Db, row: &EventRow) -> Result<(), Error> {
     diesel::insert_into(events::table).values(row).execute(conn)?;
-    index_tags(conn, row)
+    index_tags(conn, row)?;
+    index_text(conn, row)
+}
+
+/// Keeps an event's search entry in step with its row (same transaction).
+fn index_text(conn: &mut Db, row: &EventRow) -> Result<(), Error> {
+    search::index(
+        conn,
+        Kind::Event,
+        &row.id,
+        &[Some(&row.title), Some(&row.city), row.venue.as_deref()],
+    )
 }
 
 /// The event with this id, if any.
@@ -169,7 +180,7 @@ pub fn update(conn: &mut Db, row: &EventRow, expected: i32) -> Result<(), Error>
             "the event was changed at the same time; fetch it again and retry",
         ));
     }
-    Ok(())
+    index_text(conn, row)
 }
 
 /// Deletes an event (its tags go with it) if it is still a draft, in one statement so a
@@ -180,6 +191,9 @@ pub fn delete_draft(conn: &mut Db, id: &str) -> Result<bool, Error> {
         return Ok(false);
     }
     let n = diesel::delete(events::table.find(id).filter(events::status.eq("draft"))).execute(conn)?;
+    if n == 1 {
+        search::remove(conn, Kind::Event, id)?;
+    }
     Ok(n == 1)
 }
 
@@ -264,7 +278,11 @@ pub fn list(
     }
     if let Some(q) = &filter.q {
         let pattern = contains_pattern(q);
-        query = query.filter(
+        let matches = search::matching(conn, Kind::Event, q)?;
+        query = crate::search_filter!(
+            query,
+            matches,
+            events::id,
             lower(events::title)
                 .like(pattern.clone())
                 .escape('\\')

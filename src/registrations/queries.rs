@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::model::{ContactBriefRow, EventBriefRow, Registration, RegistrationRow, RegistrationView};
 use crate::db::schema::{companies, contacts, events, registrations};
-use crate::db::search::{contains_pattern, lower};
+use crate::db::search::{self, contains_pattern, lower, Kind};
 use crate::db::Db;
 use crate::error::Error;
 use crate::pagination::{self, Page};
@@ -173,8 +173,13 @@ pub fn views(conn: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) ->
         query = query.filter(contacts::company_id.eq(c.clone()));
     }
     if let Some(q) = &filter.q {
+        // The person's name or email: the contacts' search index.
         let pattern = contains_pattern(q);
-        query = query.filter(
+        let matches = search::matching(conn, Kind::Contact, q)?;
+        query = crate::search_filter!(
+            query,
+            matches,
+            registrations::contact_id,
             lower(contacts::name)
                 .like(pattern.clone())
                 .escape('\\')

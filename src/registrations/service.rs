@@ -392,8 +392,14 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
     serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))
 }
 
+/// Rows imported in one transaction: enough to amortise the commit (one per row made
+/// a 5,000-row import on PostgreSQL twenty times slower than on SQLite), few enough
+/// that other writers do not wait long for SQLite's single writer.
+const IMPORT_CHUNK: usize = 100;
+
 /// Imports spreadsheet rows into an event, each on its own: the report says what
-/// became of each row (created, duplicate or invalid).
+/// became of each row (created, duplicate or invalid). Rows are written in chunks of
+/// one transaction, each row in its own savepoint, so a failing row rolls back alone.
 pub async fn import(ctx: &AppState, event_id: String, rows: Vec<sheet::ImportRow>) -> Result<ImportReport, Error> {
     let now = ctx.clock.now();
     let event = ctx
@@ -405,48 +411,87 @@ pub async fn import(ctx: &AppState, event_id: String, rows: Vec<sheet::ImportRow
         })
         .await?;
     let mut report = ImportReport::default();
-    for row in rows {
-        let input = row.request.map_err(Error::BadRequest).and_then(rules::validate);
-        let result = match input {
-            Ok(input) => {
-                let event = event.clone();
-                let now = ctx.clock.now();
-                ctx.db
-                    .write(move |c| register(c, event, input, Source::Import, None, now))
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        report.push(match result {
-            Ok(view) => ImportRowReport {
-                row: row.row,
-                line: row.line,
-                outcome: ImportOutcome::Created,
-                status: Some(view.row.status()),
-                registration_id: Some(view.row.id),
-                reason: None,
-            },
-            Err(Error::Conflict { detail, extra }) if extra.contains_key("existing_id") => ImportRowReport {
-                row: row.row,
-                line: row.line,
-                outcome: ImportOutcome::Duplicate,
-                registration_id: extra["existing_id"].as_str().map(String::from),
-                status: None,
-                reason: Some(detail),
-            },
-            // The database is gone: stop, rather than report every row invalid.
-            Err(e @ (Error::Internal(_) | Error::Unavailable)) => return Err(e),
-            Err(e) => ImportRowReport {
-                row: row.row,
-                line: row.line,
-                outcome: ImportOutcome::Invalid,
-                registration_id: None,
-                status: None,
-                reason: Some(e.to_string()),
-            },
-        });
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<((u64, u64), Result<RegisterInput, Error>)> = rows
+            .by_ref()
+            .take(IMPORT_CHUNK)
+            .map(|row| {
+                (
+                    (row.row, row.line),
+                    row.request.map_err(Error::BadRequest).and_then(rules::validate),
+                )
+            })
+            .collect();
+        let (event, clock) = (event.clone(), ctx.clock.clone());
+        let results = ctx
+            .db
+            .write(move |c| {
+                let mut results = Vec::with_capacity(chunk.len());
+                for (n, input) in chunk {
+                    let result = match input {
+                        Ok(input) => in_savepoint(c, |c| {
+                            register(c, event.clone(), input, Source::Import, None, clock.now())
+                        })?,
+                        Err(e) => Err(e),
+                    };
+                    // The database is gone: stop, rather than report every row invalid.
+                    if let Err(e @ (Error::Internal(_) | Error::Unavailable)) = result {
+                        return Err(e);
+                    }
+                    results.push((n, result));
+                }
+                Ok::<_, Error>(results)
+            })
+            .await?;
+        for (n, result) in results {
+            report.push(import_outcome(n, result));
+        }
     }
     Ok(report)
+}
+
+/// Runs `f` in a savepoint of the current transaction, rolled back if `f` fails: the
+/// outer result is the database's own failure, the inner one the row's.
+fn in_savepoint<T>(c: &mut Db, f: impl FnOnce(&mut Db) -> Result<T, Error>) -> Result<Result<T, Error>, Error> {
+    use diesel::connection::SimpleConnection;
+    c.batch_execute("SAVEPOINT import_row")?;
+    let result = f(c);
+    match result {
+        Ok(_) => c.batch_execute("RELEASE SAVEPOINT import_row")?,
+        Err(_) => c.batch_execute("ROLLBACK TO SAVEPOINT import_row; RELEASE SAVEPOINT import_row")?,
+    }
+    Ok(result)
+}
+
+/// What the report says of one row.
+fn import_outcome((row, line): (u64, u64), result: Result<RegistrationView, Error>) -> ImportRowReport {
+    match result {
+        Ok(view) => ImportRowReport {
+            row,
+            line,
+            outcome: ImportOutcome::Created,
+            status: Some(view.row.status()),
+            registration_id: Some(view.row.id),
+            reason: None,
+        },
+        Err(Error::Conflict { detail, extra }) if extra.contains_key("existing_id") => ImportRowReport {
+            row,
+            line,
+            outcome: ImportOutcome::Duplicate,
+            registration_id: extra["existing_id"].as_str().map(String::from),
+            status: None,
+            reason: Some(detail),
+        },
+        Err(e) => ImportRowReport {
+            row,
+            line,
+            outcome: ImportOutcome::Invalid,
+            registration_id: None,
+            status: None,
+            reason: Some(e.to_string()),
+        },
+    }
 }
 
 /// One page of an event's registrations.

@@ -15,4 +15,5 @@ mod public;
 mod registrations;
 mod reminders;
 mod roadshows;
+mod search;
 mod spreadsheets;
