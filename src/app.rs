@@ -26,7 +26,7 @@ use crate::http::{health, respond};
 use crate::public::rate_limit;
 use crate::tokens::cache::TokenCache;
 use crate::tokens::{self, Role};
-use crate::{companies, contacts, events, jobs, public, registrations, roadshows};
+use crate::{companies, contacts, events, jobs, public, registrations, roadshows, teams};
 
 /// A bound, not yet running, HTTP server.
 pub struct Application {
@@ -94,6 +94,7 @@ impl Application {
                         .configure(registrations::handlers::configure)
                         .configure(contacts::handlers::configure)
                         .configure(companies::handlers::configure)
+                        .configure(teams::handlers::configure)
                         .configure(tokens::handlers::configure),
                 )
                 .default_service(web::to(respond::no_route))

@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::error::Problem;
 use crate::error::FieldError;
-use crate::{companies, contacts, events, public, registrations, roadshows, tokens};
+use crate::{companies, contacts, events, public, registrations, roadshows, teams, tokens};
 
 /// The whole API.
 #[derive(OpenApi)]
@@ -33,6 +33,7 @@ use crate::{companies, contacts, events, public, registrations, roadshows, token
         public::handlers::event, public::handlers::register, public::handlers::show, public::handlers::cancel,
         public::handlers::calendar_file,
         tokens::handlers::create, tokens::handlers::list, tokens::handlers::revoke,
+        teams::handlers::create, teams::handlers::list, teams::handlers::get, teams::handlers::update,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&StandardErrors),
@@ -42,6 +43,9 @@ use crate::{companies, contacts, events, public, registrations, roadshows, token
         (name = "registrations", description = "Who comes to each event: seats, waitlist, check-in, spreadsheets"),
         (name = "contacts", description = "People, one record each across all events"),
         (name = "companies", description = "Companies and the centre's assessment of them"),
+        (name = "teams", description = "Investment divisions that own follow-up intentions"),
+        (name = "intentions", description = "The investment pipeline: follow-ups from first contact to landed project, with history and activities"),
+        (name = "stats", description = "Pipeline statistics and the outcomes of events and roadshows"),
         (name = "public", description = "Self-service for attendees: no token, rate-limited"),
         (name = "tokens", description = "API tokens (admins)"),
         (name = "health", description = "Probes"),

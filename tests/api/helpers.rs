@@ -172,6 +172,11 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp 
 }
 
 impl TestApp {
+    /// The database URL the app runs on (for raw SQL and the CLI in tests).
+    pub fn db_url(&self) -> &str {
+        &self._db.url
+    }
+
     /// Sends a request with an optional token and JSON body.
     pub async fn send(
         &self,

@@ -12,3 +12,4 @@ mod public;
 mod registrations;
 mod roadshows;
 mod spreadsheets;
+mod teams;

@@ -135,6 +135,10 @@ async fn openapi_covers_every_route_and_docs_work_offline() {
         ("/api/v1/tokens", "get"),
         ("/api/v1/tokens", "post"),
         ("/api/v1/tokens/{id}", "delete"),
+        ("/api/v1/teams", "get"),
+        ("/api/v1/teams", "post"),
+        ("/api/v1/teams/{id}", "get"),
+        ("/api/v1/teams/{id}", "patch"),
     ];
     for (path, method) in routes {
         let op = &doc.body["paths"][path][method];

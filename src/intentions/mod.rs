@@ -1,0 +1,1 @@
+//! Follow-up intentions: the investment pipeline from first contact to landed project.
