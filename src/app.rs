@@ -26,7 +26,7 @@ use crate::http::{health, respond};
 use crate::public::rate_limit;
 use crate::tokens::cache::TokenCache;
 use crate::tokens::{self, Role};
-use crate::{companies, contacts, events, jobs, public, registrations, roadshows, teams};
+use crate::{companies, contacts, events, intentions, jobs, public, registrations, roadshows, teams};
 
 /// A bound, not yet running, HTTP server.
 pub struct Application {
@@ -95,6 +95,7 @@ impl Application {
                         .configure(contacts::handlers::configure)
                         .configure(companies::handlers::configure)
                         .configure(teams::handlers::configure)
+                        .configure(intentions::handlers::configure)
                         .configure(tokens::handlers::configure),
                 )
                 .default_service(web::to(respond::no_route))

@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::error::Problem;
 use crate::error::FieldError;
-use crate::{companies, contacts, events, public, registrations, roadshows, teams, tokens};
+use crate::{companies, contacts, events, intentions, public, registrations, roadshows, teams, tokens};
 
 /// The whole API.
 #[derive(OpenApi)]
@@ -34,6 +34,11 @@ use crate::{companies, contacts, events, public, registrations, roadshows, teams
         public::handlers::calendar_file,
         tokens::handlers::create, tokens::handlers::list, tokens::handlers::revoke,
         teams::handlers::create, teams::handlers::list, teams::handlers::get, teams::handlers::update,
+        intentions::handlers::create, intentions::handlers::list, intentions::handlers::export,
+        intentions::handlers::get, intentions::handlers::update, intentions::handlers::history,
+        intentions::handlers::add_activity, intentions::handlers::activities,
+        intentions::handlers::company_intentions, intentions::handlers::contact_intentions,
+        intentions::handlers::pipeline, intentions::handlers::event_outcomes, intentions::handlers::roadshow_outcomes,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&StandardErrors),

@@ -7,6 +7,7 @@ mod cli;
 mod contacts;
 mod events;
 mod helpers;
+mod intentions;
 mod platform;
 mod public;
 mod registrations;

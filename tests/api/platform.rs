@@ -139,6 +139,19 @@ async fn openapi_covers_every_route_and_docs_work_offline() {
         ("/api/v1/teams", "post"),
         ("/api/v1/teams/{id}", "get"),
         ("/api/v1/teams/{id}", "patch"),
+        ("/api/v1/intentions", "get"),
+        ("/api/v1/intentions", "post"),
+        ("/api/v1/intentions.csv", "get"),
+        ("/api/v1/intentions/{id}", "get"),
+        ("/api/v1/intentions/{id}", "patch"),
+        ("/api/v1/intentions/{id}/history", "get"),
+        ("/api/v1/intentions/{id}/activities", "get"),
+        ("/api/v1/intentions/{id}/activities", "post"),
+        ("/api/v1/companies/{id}/intentions", "get"),
+        ("/api/v1/contacts/{id}/intentions", "get"),
+        ("/api/v1/stats/pipeline", "get"),
+        ("/api/v1/events/{id}/outcomes", "get"),
+        ("/api/v1/roadshows/{id}/outcomes", "get"),
     ];
     for (path, method) in routes {
         let op = &doc.body["paths"][path][method];
