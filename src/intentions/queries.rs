@@ -177,14 +177,18 @@ pub fn insert(conn: &mut Db, row: &IntentionRow) -> Result<(), Error> {
     Ok(())
 }
 
-/// The intention with this id, or 404.
-pub fn get(conn: &mut Db, id: &str) -> Result<IntentionRow, Error> {
-    intentions::table
+/// The intention with this id, if any.
+pub fn find(conn: &mut Db, id: &str) -> Result<Option<IntentionRow>, Error> {
+    Ok(intentions::table
         .find(id)
         .select(IntentionRow::as_select())
         .first(conn)
-        .optional()?
-        .ok_or_else(|| Error::NotFound(format!("no intention with id {id}")))
+        .optional()?)
+}
+
+/// The intention with this id, or 404.
+pub fn get(conn: &mut Db, id: &str) -> Result<IntentionRow, Error> {
+    find(conn, id)?.ok_or_else(|| Error::NotFound(format!("no intention with id {id}")))
 }
 
 /// Writes `row` if the stored version is still `expected`.

@@ -992,3 +992,42 @@ async fn outcomes_of_an_event_and_its_roadshow() {
         .await
         .assert_problem(404);
 }
+
+#[tokio::test]
+async fn the_demo_loads_the_divisions_and_their_intentions_once() {
+    let db = crate::helpers::TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_roadshow"))
+            .arg("demo")
+            .current_dir(dir.path())
+            .env("DATABASE_URL", &db.url)
+            .env_remove("ROADSHOW_ENV")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let app = crate::helpers::spawn_on(db, |_| {}).await;
+    let teams: Vec<_> = items(&app.get("/api/v1/teams").await)
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(teams, ["招商一处", "招商二处", "招商三处", "招商四处", "招商五处"]);
+    let all = items(&app.get("/api/v1/intentions?limit=200").await);
+    assert_eq!(all.len(), 4);
+    let mut stages: Vec<_> = all.iter().map(|i| i["stage"].as_str().unwrap()).collect();
+    stages.sort();
+    assert_eq!(stages, ["assessing", "dropped", "engaged", "landed"]);
+    let stats = app.get("/api/v1/stats/pipeline").await;
+    assert_eq!(
+        stats.body["major_projects"]["landed"],
+        json!({ "count": 1, "amount": "1000000000" })
+    );
+    let fuzhou = app
+        .get(&format!(
+            "/api/v1/events/{}/outcomes",
+            roadshow::demo::ROADSHOW_ID.replace("000000000000", "000000000001")
+        ))
+        .await;
+    assert_eq!(fuzhou.body["intentions"]["total"], 1, "{}", fuzhou.text);
+}
