@@ -1,5 +1,6 @@
 -- 5 teams, 2,000 companies (every 10th a target, every 60th assessed), 100,000 intentions
--- spread over stages, teams, chains, currencies and follow-up dates.
+-- spread over stages, teams, chains, currencies, and follow-up dates from 60 days ago to
+-- 300 days ahead (a sixth of the open ones overdue: missed follow-ups are the exception).
 INSERT INTO teams (id, name, name_key, email, timezone, created_at, updated_at, version) VALUES
  ('7ea30000-0000-4000-8000-000000000001', '招商一处', '招商一处', NULL, 'Asia/Shanghai', '2024-01-01 00:00:00', '2024-01-01 00:00:00', 1),
  ('7ea30000-0000-4000-8000-000000000002', '招商二处', '招商二处', NULL, 'Asia/Shanghai', '2024-01-01 00:00:00', '2024-01-01 00:00:00', 1),
@@ -18,7 +19,7 @@ SELECT printf('1a000000-0000-4000-8000-%012d', i), printf('c0a00000-0000-4000-80
        CASE i % 7 WHEN 0 THEN 'lead' WHEN 1 THEN 'assessing' WHEN 2 THEN 'engaged' WHEN 3 THEN 'negotiating'
                   WHEN 4 THEN 'signed' WHEN 5 THEN 'landed' ELSE 'dropped' END,
        CAST((i % 3000) * 1000000 AS TEXT), (i % 3000) * 100000000, CASE WHEN i % 10 = 0 THEN 'USD' ELSE 'CNY' END,
-       printf('7ea30000-0000-4000-8000-%012d', 1 + i % 5), date('2024-01-01', '+' || (i % 900) || ' days'),
+       printf('7ea30000-0000-4000-8000-%012d', 1 + i % 5), date('now', ((i * 7) % 360 - 60) || ' days'),
        CASE WHEN i % 7 = 6 THEN 'bench' END,
        datetime('2024-01-01', '+' || (i % 50000) || ' minutes'), datetime('2024-01-01', '+' || (i % 50000) || ' minutes'), 1
 FROM n;

@@ -44,8 +44,8 @@ string_enum! {
 }
 
 /// An intention as stored.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = intentions, treat_none_as_null = true)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = intentions)]
 pub struct IntentionRow {
     pub id: String,
     pub company_id: String,

@@ -69,8 +69,9 @@ pub enum Sort {
     FollowUp,
 }
 
+/// Always true, without touching a column (so index-only scans stay possible).
 fn all() -> Pred {
-    Box::new(intentions::id.is_not_null().nullable())
+    Box::new(sql::<Bool>("1 = 1").nullable())
 }
 
 fn and(p: Pred, q: Pred) -> Pred {
@@ -80,15 +81,21 @@ fn and(p: Pred, q: Pred) -> Pred {
 /// The overdue condition: a follow-up date before today in the owner team's zone, and
 /// neither landed nor dropped.
 fn overdue(todays: &Todays) -> Pred {
-    let mut any: Pred = Box::new(intentions::id.is_null().nullable());
+    let mut any: Option<Pred> = None;
     for (today, teams) in todays {
-        any = Box::new(
-            any.or(intentions::owner_team_id
+        let due: Pred = Box::new(
+            intentions::owner_team_id
                 .eq_any(teams.clone())
                 .and(intentions::next_follow_up_on.lt(*today))
-                .nullable()),
+                .nullable(),
         );
+        any = Some(match any {
+            Some(before) => Box::new(before.or(due)),
+            None => due,
+        });
     }
+    // No teams: nothing can be overdue.
+    let any = any.unwrap_or_else(|| Box::new(sql::<Bool>("1 = 0").nullable()));
     let open = intentions::stage
         .ne_all(vec![Stage::Landed.as_str(), Stage::Dropped.as_str()])
         .and(intentions::next_follow_up_on.is_not_null());
@@ -191,11 +198,73 @@ pub fn get(conn: &mut Db, id: &str) -> Result<IntentionRow, Error> {
     find(conn, id)?.ok_or_else(|| Error::NotFound(format!("no intention with id {id}")))
 }
 
-/// Writes `row` if the stored version is still `expected`.
-pub fn update(conn: &mut Db, row: &IntentionRow, expected: i32) -> Result<(), Error> {
-    let n = diesel::update(intentions::table.find(&row.id).filter(intentions::version.eq(expected)))
-        .set(row)
-        .execute(conn)?;
+/// The columns that differ between two versions of a row: SQLite then rewrites only the
+/// index entries of those columns (a full-row SET rewrote all seven).
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = intentions)]
+struct Changes {
+    company_id: Option<String>,
+    contact_id: Option<Option<String>>,
+    event_id: Option<Option<String>>,
+    project_name: Option<String>,
+    summary: Option<Option<String>>,
+    industry_chain: Option<Option<String>>,
+    platform: Option<Option<String>>,
+    stage: Option<String>,
+    interest_level: Option<Option<String>>,
+    investment_amount: Option<Option<String>>,
+    amount_cents: Option<Option<i64>>,
+    investment_currency: Option<String>,
+    owner_team_id: Option<String>,
+    next_follow_up_on: Option<Option<NaiveDate>>,
+    signed_on: Option<Option<NaiveDate>>,
+    landed_on: Option<Option<NaiveDate>>,
+    dropped_reason: Option<Option<String>>,
+    updated_at: Option<NaiveDateTime>,
+    version: Option<i32>,
+}
+
+fn diff<T: PartialEq + Clone>(old: &T, new: &T) -> Option<T> {
+    (old != new).then(|| new.clone())
+}
+
+impl Changes {
+    fn between(a: &IntentionRow, b: &IntentionRow) -> Self {
+        Changes {
+            company_id: diff(&a.company_id, &b.company_id),
+            contact_id: diff(&a.contact_id, &b.contact_id),
+            event_id: diff(&a.event_id, &b.event_id),
+            project_name: diff(&a.project_name, &b.project_name),
+            summary: diff(&a.summary, &b.summary),
+            industry_chain: diff(&a.industry_chain, &b.industry_chain),
+            platform: diff(&a.platform, &b.platform),
+            stage: diff(&a.stage, &b.stage),
+            interest_level: diff(&a.interest_level, &b.interest_level),
+            investment_amount: diff(&a.investment_amount, &b.investment_amount),
+            amount_cents: diff(&a.amount_cents, &b.amount_cents),
+            investment_currency: diff(&a.investment_currency, &b.investment_currency),
+            owner_team_id: diff(&a.owner_team_id, &b.owner_team_id),
+            next_follow_up_on: diff(&a.next_follow_up_on, &b.next_follow_up_on),
+            signed_on: diff(&a.signed_on, &b.signed_on),
+            landed_on: diff(&a.landed_on, &b.landed_on),
+            dropped_reason: diff(&a.dropped_reason, &b.dropped_reason),
+            // Always set: a write always moves these.
+            updated_at: Some(b.updated_at),
+            version: Some(b.version),
+        }
+    }
+}
+
+/// Writes the columns of `row` that differ from `current`, if the stored version is
+/// still `current`'s.
+pub fn update(conn: &mut Db, current: &IntentionRow, row: &IntentionRow) -> Result<(), Error> {
+    let n = diesel::update(
+        intentions::table
+            .find(&row.id)
+            .filter(intentions::version.eq(current.version)),
+    )
+    .set(Changes::between(current, row))
+    .execute(conn)?;
     if n == 0 {
         return Err(Error::conflict(
             "the intention was changed at the same time; fetch it again and retry",

@@ -163,7 +163,7 @@ pub async fn update(
             let row = rules::apply_patch(&current, patch, rules::today_in(team.tz(), now_utc), now)?;
             if row != current {
                 check_references(c, &row, Some(&current))?;
-                queries::update(c, &row, current.version)?;
+                queries::update(c, &current, &row)?;
                 queries::record(
                     c,
                     &row.id,
@@ -353,7 +353,7 @@ pub async fn add_activity(ctx: &AppState, actor: Actor, id: String, input: NewAc
                     version: current.version + 1,
                     ..current.clone()
                 };
-                queries::update(c, &moved, current.version)?;
+                queries::update(c, &current, &moved)?;
                 let note = format!("{} activity: {}", row.kind, row.summary);
                 queries::record(
                     c,
