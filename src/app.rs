@@ -31,7 +31,7 @@ use crate::mail::Mailer;
 use crate::public::rate_limit;
 use crate::tokens::cache::TokenCache;
 use crate::tokens::{self, Role};
-use crate::{companies, contacts, events, jobs, public, registrations, reminders, roadshows};
+use crate::{companies, contacts, events, intentions, jobs, public, registrations, reminders, roadshows, teams};
 
 /// Where the OpenAPI document is served (the docs page loads it from here).
 const OPENAPI_URL: &str = "/api/v1/openapi.json";
@@ -107,6 +107,8 @@ impl Application {
                             .configure(contacts::handlers::configure)
                             .configure(companies::handlers::configure)
                             .configure(reminders::handlers::configure)
+                            .configure(teams::handlers::configure)
+                            .configure(intentions::handlers::configure)
                             .configure(tokens::handlers::configure),
                     )
                     .split_for_parts();

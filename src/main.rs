@@ -49,6 +49,9 @@ enum TokenAction {
         /// What the token may do.
         #[arg(long, value_enum)]
         role: Role,
+        /// The team (by name) the token acts for: its new intentions default to it.
+        #[arg(long)]
+        team: Option<String>,
     },
 }
 
@@ -77,12 +80,17 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::Token {
-            action: TokenAction::Create { name, role },
+            action: TokenAction::Create { name, role, team },
         } => {
             let db = open(&settings)?;
             let name = roadshow::tokens::validate_name(&name).map_err(|m| format!("--name {m}"))?;
-            let made =
-                db.write_blocking(|c| roadshow::tokens::queries::create(c, &name, role, Clock::system().now()))?;
+            let made = db.write_blocking(|c| {
+                let team_id = match &team {
+                    Some(team) => Some(roadshow::teams::service::id_by_name(c, team)?),
+                    None => None,
+                };
+                roadshow::tokens::queries::create_for_team(c, &name, role, team_id.as_deref(), Clock::system().now())
+            })?;
             eprintln!(
                 "created {} token {:?} (id {}); store it now, it is not shown again:",
                 role.as_str(),

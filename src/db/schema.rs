@@ -8,6 +8,7 @@ diesel::table! {
         token_hash -> Text,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        team_id -> Nullable<Text>,
     }
 }
 
@@ -171,6 +172,77 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    teams (id) {
+        id -> Text,
+        name -> Text,
+        name_key -> Text,
+        email -> Nullable<Text>,
+        timezone -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    intentions (id) {
+        id -> Text,
+        company_id -> Text,
+        contact_id -> Nullable<Text>,
+        event_id -> Nullable<Text>,
+        project_name -> Text,
+        summary -> Nullable<Text>,
+        industry_chain -> Nullable<Text>,
+        platform -> Nullable<Text>,
+        stage -> Text,
+        interest_level -> Nullable<Text>,
+        investment_amount -> Nullable<Text>,
+        amount_cents -> Nullable<BigInt>,
+        investment_currency -> Text,
+        owner_team_id -> Text,
+        next_follow_up_on -> Nullable<Date>,
+        signed_on -> Nullable<Date>,
+        landed_on -> Nullable<Date>,
+        dropped_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    intention_history (id) {
+        id -> BigInt,
+        intention_id -> Text,
+        at -> Timestamp,
+        by_name -> Text,
+        field -> Text,
+        old_value -> Nullable<Text>,
+        new_value -> Nullable<Text>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    intention_activities (id) {
+        id -> Text,
+        intention_id -> Text,
+        kind -> Text,
+        happened_at -> Timestamp,
+        summary -> Text,
+        contact_id -> Nullable<Text>,
+        next_follow_up_on -> Nullable<Date>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(api_tokens -> teams (team_id));
+diesel::joinable!(intentions -> companies (company_id));
+diesel::joinable!(intentions -> teams (owner_team_id));
+diesel::joinable!(intention_history -> intentions (intention_id));
+diesel::joinable!(intention_activities -> intentions (intention_id));
 diesel::joinable!(contacts -> companies (company_id));
 diesel::joinable!(emails -> events (event_id));
 diesel::joinable!(event_reminder_rules -> events (event_id));
@@ -190,6 +262,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     search_docs,
     search_grams,
     search_backfill,
+    teams,
+    intentions,
+    intention_history,
+    intention_activities,
 );
 
 diesel::table! {

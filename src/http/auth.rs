@@ -25,6 +25,16 @@ impl Caller {
             )))
         }
     }
+
+    /// The name history entries record as `by`.
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The team the token acts for, if any.
+    pub fn team_id(&self) -> Option<&str> {
+        self.0.team_id.as_deref()
+    }
 }
 
 /// Reads `Authorization: Bearer <token>` (scheme case-insensitive).

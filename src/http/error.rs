@@ -29,6 +29,14 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = uuid::Uuid)]
     pub existing_id: Option<String>,
+    /// On a 409 refused stage move of an intention: the stage it is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub from: Option<String>,
+    /// On a 409 refused stage move of an intention: the stage that was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub to: Option<String>,
 }
 
 /// Everything a request can end in besides success.
@@ -117,12 +125,19 @@ impl ApiError {
                 ApiError::Domain(Error::Validation(errors)) => Some(errors.clone()),
                 _ => None,
             },
-            existing_id: match self {
-                ApiError::Domain(Error::Conflict { extra, .. }) => {
-                    extra.get("existing_id").and_then(Value::as_str).map(str::to_string)
-                }
-                _ => None,
-            },
+            existing_id: self.extra("existing_id"),
+            from: self.extra("from"),
+            to: self.extra("to"),
+        }
+    }
+
+    /// A text member a conflict carries for the client (`existing_id`, `from`, `to`).
+    fn extra(&self, name: &str) -> Option<String> {
+        match self {
+            ApiError::Domain(Error::Conflict { extra, .. }) => {
+                extra.get(name).and_then(Value::as_str).map(str::to_string)
+            }
+            _ => None,
         }
     }
 }

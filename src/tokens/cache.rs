@@ -62,6 +62,7 @@ mod tests {
             role: Role::Viewer,
             created_at: chrono::Utc::now(),
             revoked_at: None,
+            team_id: None,
         }
     }
 

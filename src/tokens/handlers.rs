@@ -26,6 +26,9 @@ pub struct CreateToken {
     #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: String,
     pub role: Role,
+    /// The team the token acts for (see `/api/v1/teams`).
+    #[schema(format = Uuid)]
+    pub team_id: Option<String>,
 }
 
 /// Make a token; its secret is in this response only.
@@ -39,10 +42,17 @@ pub async fn create(
     body: Json<CreateToken>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Admin)?;
-    let CreateToken { name, role } = body.0;
+    let CreateToken { name, role, team_id } = body.0;
     let name = validate_name(&name).map_err(|m| ApiError::invalid("name", m))?;
+    let team_id = team_id
+        .map(|t| crate::validation::uuid("team_id", &t))
+        .transpose()
+        .map_err(crate::error::Error::from)?;
     let now = state.clock.now();
-    let token = state.db.write(move |c| queries::create(c, &name, role, now)).await?;
+    let token = state
+        .db
+        .write(move |c| queries::create_for_team(c, &name, role, team_id.as_deref(), now))
+        .await?;
     Ok(HttpResponse::Created().json(token))
 }
 

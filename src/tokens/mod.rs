@@ -50,6 +50,9 @@ pub struct TokenInfo {
     pub role: Role,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The team the token acts for: its new intentions default to this owner.
+    #[schema(format = Uuid)]
+    pub team_id: Option<String>,
 }
 
 /// A freshly made token: the only time its secret is shown.

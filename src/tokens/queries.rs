@@ -17,6 +17,7 @@ struct TokenRow {
     role: String,
     created_at: NaiveDateTime,
     revoked_at: Option<NaiveDateTime>,
+    team_id: Option<String>,
 }
 
 impl TokenRow {
@@ -27,12 +28,29 @@ impl TokenRow {
             role: Role::parse(&self.role).unwrap_or(Role::Viewer),
             created_at: Utc.from_utc_datetime(&self.created_at),
             revoked_at: self.revoked_at.map(|t| Utc.from_utc_datetime(&t)),
+            team_id: self.team_id,
         }
     }
 }
 
 /// Stores a new token under a unique name and returns its secret once.
 pub fn create(conn: &mut Db, name: &str, role: Role, now: NaiveDateTime) -> Result<NewToken, Error> {
+    create_for_team(conn, name, role, None, now)
+}
+
+/// Stores a new token acting for `team_id` (if any); 422 when there is no such team.
+pub fn create_for_team(
+    conn: &mut Db,
+    name: &str,
+    role: Role,
+    team_id: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<NewToken, Error> {
+    if let Some(team) = team_id {
+        if crate::teams::queries::find(conn, team)?.is_none() {
+            return Err(Error::invalid("team_id", format!("no team with id {team}")));
+        }
+    }
     let token = super::generate();
     let id = Uuid::new_v4().to_string();
     diesel::insert_into(api_tokens::table)
@@ -42,6 +60,7 @@ pub fn create(conn: &mut Db, name: &str, role: Role, now: NaiveDateTime) -> Resu
             api_tokens::role.eq(role.as_str()),
             api_tokens::token_hash.eq(hash(&token)),
             api_tokens::created_at.eq(now),
+            api_tokens::team_id.eq(team_id),
         ))
         .execute(conn)
         .map_err(|e| {
@@ -57,6 +76,7 @@ pub fn create(conn: &mut Db, name: &str, role: Role, now: NaiveDateTime) -> Resu
         role: role.as_str().into(),
         created_at: now,
         revoked_at: None,
+        team_id: team_id.map(String::from),
     }
     .info();
     Ok(NewToken { info, token })

@@ -188,6 +188,11 @@ impl TestApp {
         diesel::sql_query(sql).execute(&mut *conn).expect("raw SQL");
     }
 
+    /// The database URL the app runs on (for raw SQL and the CLI in tests).
+    pub fn db_url(&self) -> &str {
+        &self._db.url
+    }
+
     /// Sends a request with an optional token and JSON body.
     pub async fn send(
         &self,
