@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::db::schema::companies;
 use crate::db::stored_time::StoredTime;
 use crate::error::{Error, FieldError};
-use crate::nullable::nullable;
+use crate::nullable::{not_null, nullable, nullable_whole, whole};
 use crate::validation::Checks;
 
 const NAME_MAX: usize = 200;
@@ -101,10 +101,11 @@ pub struct NewCompany {
     pub country: Option<String>,
     pub industry_chain: Option<String>,
     /// An http(s) URL.
-    #[schema(pattern = "^https?://[^\\s]{4,}$", max_length = 500)]
+    #[schema(pattern = "^https?://[^\\s\\x00-\\x1F\\x7F-\\x9F]{4,}$", max_length = 500)]
     pub website: Option<String>,
     pub is_target: Option<bool>,
     /// 0–100.
+    #[serde(default, deserialize_with = "whole")]
     #[schema(minimum = 0, maximum = 100)]
     pub assessment_score: Option<i64>,
     pub assessment_notes: Option<String>,
@@ -115,6 +116,7 @@ pub struct NewCompany {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompanyPatch {
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(required = false, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -127,10 +129,10 @@ pub struct CompanyPatch {
     #[schema(value_type = Option<String>)]
     pub industry_chain: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, pattern = "^https?://[^\\s]{4,}$", max_length = 500)]
+    #[schema(value_type = Option<String>, pattern = "^https?://[^\\s\\x00-\\x1F\\x7F-\\x9F]{4,}$", max_length = 500)]
     pub website: Option<Option<String>>,
     pub is_target: Option<bool>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable_whole")]
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 100)]
     pub assessment_score: Option<Option<i64>>,
     #[serde(default, deserialize_with = "nullable")]
@@ -140,6 +142,7 @@ pub struct CompanyPatch {
     #[schema(value_type = Option<String>)]
     pub notes: Option<Option<String>>,
     /// If given, must be the current version (409 otherwise).
+    #[serde(default, deserialize_with = "whole")]
     pub version: Option<i32>,
 }
 
@@ -197,10 +200,12 @@ pub fn country(field: &str, value: &str) -> Result<String, FieldError> {
     }
 }
 
+/// An http(s) URL: the scheme, then at least four characters without spaces (control
+/// characters are refused before this, as in all text).
 fn website(field: &str, value: &str) -> Result<String, FieldError> {
     let v = value.trim();
-    let ok =
-        (v.starts_with("http://") || v.starts_with("https://")) && v.len() > 10 && !v.contains(char::is_whitespace);
+    let rest = v.strip_prefix("http://").or_else(|| v.strip_prefix("https://"));
+    let ok = rest.is_some_and(|r| r.chars().count() >= 4 && !r.contains(char::is_whitespace));
     if ok {
         Ok(v.to_string())
     } else {
@@ -209,6 +214,17 @@ fn website(field: &str, value: &str) -> Result<String, FieldError> {
             "must be an http(s) URL such as https://example.com",
         ))
     }
+}
+
+/// A coded value given as text (country, website): blank is no code, so it is refused
+/// rather than taken as none; `null` (or leaving it out) means none.
+fn coded(c: &mut Checks, field: &str, value: Option<String>, max: usize) -> Option<String> {
+    let value = value?;
+    if value.trim().is_empty() {
+        c.fail(field, "must not be blank; send null (or leave it out) for none");
+        return None;
+    }
+    c.text(field, Some(value), max)
 }
 
 fn score(c: &mut Checks, value: Option<i64>) -> Option<i32> {
@@ -230,13 +246,9 @@ pub fn new_company(input: NewCompany, id: String, now: NaiveDateTime) -> Result<
         name_key: name.as_deref().map(name_key).unwrap_or_default(),
         name: name.unwrap_or_default(),
         name_en: c.text("name_en", input.name_en, NAME_MAX),
-        country: c
-            .text("country", input.country, 10)
-            .and_then(|v| c.check(country("country", &v))),
+        country: coded(&mut c, "country", input.country, 10).and_then(|v| c.check(country("country", &v))),
         industry_chain: c.text("industry_chain", input.industry_chain, NAME_MAX),
-        website: c
-            .text("website", input.website, 500)
-            .and_then(|v| c.check(website("website", &v))),
+        website: coded(&mut c, "website", input.website, 500).and_then(|v| c.check(website("website", &v))),
         is_target: input.is_target.unwrap_or(false),
         assessment_score: score(&mut c, input.assessment_score),
         assessment_notes: c.long_text("assessment_notes", input.assessment_notes, LONG_MAX),
@@ -261,13 +273,13 @@ pub fn apply_patch(current: &CompanyRow, p: CompanyPatch, now: NaiveDateTime) ->
         row.name_en = c.text("name_en", v, NAME_MAX);
     }
     if let Some(v) = p.country {
-        row.country = c.text("country", v, 10).and_then(|v| c.check(country("country", &v)));
+        row.country = coded(&mut c, "country", v, 10).and_then(|v| c.check(country("country", &v)));
     }
     if let Some(v) = p.industry_chain {
         row.industry_chain = c.text("industry_chain", v, NAME_MAX);
     }
     if let Some(v) = p.website {
-        row.website = c.text("website", v, 500).and_then(|v| c.check(website("website", &v)));
+        row.website = coded(&mut c, "website", v, 500).and_then(|v| c.check(website("website", &v)));
     }
     if let Some(v) = p.is_target {
         row.is_target = v;
@@ -317,6 +329,46 @@ mod tests {
             Err(Error::Validation(v)) => assert_eq!(v.len(), 2),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn blank_codes_are_refused_not_taken_as_none() {
+        let now = crate::clock::Clock::system().now();
+        for (website, country) in [(Some(""), None), (None, Some(" "))] {
+            let input = NewCompany {
+                name: Some("x".into()),
+                website: website.map(Into::into),
+                country: country.map(Into::into),
+                ..Default::default()
+            };
+            assert!(matches!(
+                new_company(input, "id".into(), now),
+                Err(Error::Validation(_))
+            ));
+        }
+        let current = new_company(
+            NewCompany {
+                name: Some("x".into()),
+                website: Some("https://abcd".into()),
+                name_en: Some(" ".into()),
+                ..Default::default()
+            },
+            "id".into(),
+            now,
+        )
+        .unwrap();
+        assert_eq!(current.name_en, None, "blank free text is none");
+        assert!(website("website", "https://abc").is_err());
+        let blank = CompanyPatch {
+            website: Some(Some(String::new())),
+            ..Default::default()
+        };
+        assert!(apply_patch(&current, blank, now).is_err());
+        let clear = CompanyPatch {
+            website: Some(None),
+            ..Default::default()
+        };
+        assert_eq!(apply_patch(&current, clear, now).unwrap().website, None);
     }
 }
 

@@ -29,6 +29,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// Create a contact; an email already known (ignoring case) is 409 with `existing_id`.
+///
+/// `company_id` must name an existing company (422 otherwise).
 #[utoipa::path(operation_id = "createContact", tag = "contacts", request_body = NewContact,
     responses((status = 201, description = "Created", body = Contact,
         headers(("ETag" = String, description = "The version"), ("Location" = String, description = "The new contact")))),
@@ -74,6 +76,8 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>
 }
 
 /// Change some fields of a contact.
+///
+/// `company_id` must name an existing company (422 otherwise).
 #[utoipa::path(operation_id = "updateContact", tag = "contacts", request_body = ContactPatch,
     params(("id" = Uuid, Path, description = "Contact id"), IfMatch),
     responses((status = 200, description = "The changed contact", body = Contact, headers(("ETag" = String, description = "The new version")))),

@@ -9,7 +9,7 @@ use crate::db::schema::contacts;
 use crate::db::stored_enum::Known;
 use crate::db::stored_time::{MaybeStoredTime, StoredTime};
 use crate::error::{Error, FieldError};
-use crate::nullable::nullable;
+use crate::nullable::{not_null, nullable, whole};
 use crate::string_enum;
 use crate::time::parse_zone;
 use crate::validation::{uuid, Checks};
@@ -126,8 +126,10 @@ pub struct NewContact {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactPatch {
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(required = false, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(required = false, value_type = String, format = Email)]
     pub email: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -146,6 +148,7 @@ pub struct ContactPatch {
     pub timezone: Option<Option<String>>,
     pub consent_reminders: Option<bool>,
     /// If given, must be the current version (409 otherwise).
+    #[serde(default, deserialize_with = "whole")]
     pub version: Option<i32>,
 }
 

@@ -36,6 +36,10 @@ fn location(id: &str) -> String {
 }
 
 /// Create an event.
+///
+/// Beyond the schema: `ends_at` must be after `starts_at`, `registration_closes_at` not
+/// after `ends_at`, a wall time must exist in `timezone` (not skipped by a summer-time
+/// change), and `roadshow_id` must name an existing roadshow; otherwise 422.
 #[utoipa::path(operation_id = "createEvent", tag = "events", request_body = NewEvent,
     responses((status = 201, description = "Created", body = Event,
         headers(("ETag" = String, description = "The version"), ("Location" = String, description = "The new event")))),
@@ -77,6 +81,9 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>
 }
 
 /// Change some fields of an event; `If-Match` (or `version` in the body) guards against lost updates.
+///
+/// The result must keep the event's rules (`ends_at` after `starts_at`,
+/// `registration_closes_at` not after `ends_at`, an existing `roadshow_id`), else 422.
 #[utoipa::path(operation_id = "updateEvent", tag = "events", request_body = EventPatch,
     params(("id" = Uuid, Path, description = "Event id"), IfMatch),
     responses((status = 200, description = "The changed event", body = Event, headers(("ETag" = String, description = "The new version")))),

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::db::schema::events;
 use crate::db::stored_enum::Known;
 use crate::db::stored_time::{MaybeStoredTime, StoredTime};
-use crate::nullable::nullable;
+use crate::nullable::{not_null, nullable, nullable_whole, whole};
 use crate::schema::TimeZone;
 use crate::string_enum;
 use crate::time::in_zone;
@@ -214,6 +214,7 @@ pub struct NewEvent {
     #[schema(value_type = Option<String>, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$", example = "2024-03-04T14:00:00")]
     pub ends_at: Option<String>,
     /// Null or absent means unlimited; otherwise at least 1.
+    #[serde(default, deserialize_with = "whole")]
     #[schema(minimum = 1)]
     pub capacity: Option<i64>,
     /// Local wall time in `timezone`, or RFC 3339 with an offset.
@@ -235,6 +236,7 @@ pub struct NewEvent {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventPatch {
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(required = false, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -248,6 +250,7 @@ pub struct EventPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub platform: Option<Option<String>>,
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(required = false, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub city: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -257,15 +260,17 @@ pub struct EventPatch {
     #[schema(value_type = Option<String>)]
     pub address: Option<Option<String>>,
     /// Changing the zone keeps wall-clock times unless new times are given.
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(required = false, value_type = TimeZone)]
     pub timezone: Option<String>,
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(required = false, value_type = String, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$", example = "2024-03-04T14:00:00")]
     pub starts_at: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$", example = "2024-03-04T14:00:00")]
     pub ends_at: Option<Option<String>>,
     /// At least 1; null means unlimited.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable_whole")]
     #[schema(value_type = Option<i64>, minimum = 1)]
     pub capacity: Option<Option<i64>>,
     #[serde(default, deserialize_with = "nullable")]
@@ -280,6 +285,7 @@ pub struct EventPatch {
     pub tags: Option<Vec<String>>,
     pub public_registration: Option<bool>,
     /// If given, must be the current version (409 otherwise); `If-Match` works too (412).
+    #[serde(default, deserialize_with = "whole")]
     pub version: Option<i32>,
 }
 

@@ -72,8 +72,9 @@ pub async fn update(ctx: &AppState, id: String, patch: EventPatch, expected: Pre
         .write(move |c| {
             queries::lock(c, &id)?;
             let (current, counts) = queries::get_full(c, &id)?;
-            expected.check(current.version)?;
             let row = rules::apply_patch(&current, patch, now)?;
+            // The body is judged first: invalid data is a 422 whatever the version.
+            expected.check(current.version)?;
             if row.roadshow_id != current.roadshow_id {
                 if let Some(r) = &row.roadshow_id {
                     roadshows::queries::ensure_exists(c, r)?;
@@ -119,8 +120,9 @@ pub async fn cancel(ctx: &AppState, id: String, body: CancelEvent, expected: Pre
         .write(move |c| {
             queries::lock(c, &id)?;
             let current = queries::get(c, &id)?;
-            expected.check(current.version)?;
             let row = rules::cancel(&current, body.reason, now)?;
+            // The body is judged first: invalid data is a 422 whatever the version.
+            expected.check(current.version)?;
             queries::update(c, &row, current.version)?;
             reminders::plan::event_cancelled(c, &id, now)?;
             queries::load(c, &id)

@@ -44,6 +44,13 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ApiError::bad_request("the body is empty; send a JSON object"));
     }
+    // Every body is a JSON object; serde would also fill a struct from an array.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Ok(_) => Err(not_an_object()),
+            Err(e) => Err(ApiError::bad_request(format!("malformed JSON: {e}"))),
+        };
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(classify)?;
     de.end()
@@ -53,7 +60,14 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// Reads a typed body out of already-parsed JSON, with the same errors as [`parse`].
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(not_an_object());
+    }
     serde_path_to_error::deserialize(value).map_err(classify)
+}
+
+fn not_an_object() -> ApiError {
+    Error::invalid("body", "must be a JSON object").into()
 }
 
 /// Malformed JSON is a 400; a value of the wrong type or an unknown field, a 422 naming it.
@@ -112,6 +126,17 @@ mod tests {
             Err(ApiError::Domain(Error::Validation(e))) => assert_eq!(e[0].field, "title"),
             other => panic!("{other:?}"),
         }
+        for not_an_object in [&b"[null, null]"[..], b" 5", b"null", b"\"x\""] {
+            match parse::<Body>(not_an_object) {
+                Err(ApiError::Domain(Error::Validation(e))) => assert_eq!(e[0].field, "body"),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(matches!(
+            parse::<Body>(b"[nul"),
+            Err(ApiError::Domain(Error::BadRequest(_)))
+        ));
+        assert!(from_value::<Body>(serde_json::json!([null, null])).is_err());
         match parse::<Body>(br#"{"colour": "red"}"#) {
             Err(ApiError::Domain(Error::Validation(e))) => assert!(e[0].message.contains("colour")),
             other => panic!("{other:?}"),

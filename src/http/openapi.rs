@@ -31,11 +31,18 @@ write, admins also manage tokens.
 have is a 405 problem whose `Allow` header lists the path's methods.
 
 **Lists** take `limit` (1–200, default 50) and an opaque `cursor`, and answer \
-`{items, next_cursor}`; `next_cursor` is null on the last page.
+`{items, next_cursor}`; `next_cursor` is null on the last page. A cursor is only good for \
+the list (and filters) that issued it: any other value is a 400.
 
 **Concurrency.** Versioned resources send `ETag: \"<version>\"`. `PATCH` and the state-changing \
 actions (event cancel, registration cancel, check-in and its undo) honour `If-Match` and answer \
-412 when it does not hold. `POST /events/{id}/registrations` honours `Idempotency-Key`.
+412 when it does not hold. The body is judged first: an invalid one is a 422 whatever \
+`If-Match` says. `POST /events/{id}/registrations` honours `Idempotency-Key`.
+
+**Text** may not hold control characters (tabs and line breaks are allowed in long text: \
+descriptions, summaries, notes, reasons); each such string says so with a `pattern`. Blank \
+optional text is stored as null; a blank coded value (a country, a website) is a 422 — send \
+null to leave it empty. Integers may be sent as whole numbers in floating-point form (`3.0`).
 
 **Time.** Responses give RFC 3339 times in the event's own zone with its offset.";
 
@@ -100,8 +107,122 @@ pub struct IdempotencyKey {
 pub fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     doc.info.description = Some(DESCRIPTION.to_string());
     StandardResponses.modify(&mut doc);
+    plain_text_patterns(&mut doc);
     require_response_fields(&mut doc);
     doc
+}
+
+/// Request-body properties that may span lines (`Checks::long_text` on the server).
+const LONG_TEXT: &[&str] = &["summary", "reason", "description", "assessment_notes", "notes"];
+
+/// No control characters (Unicode Cc), as the server checks one-line text.
+pub const ONE_LINE: &str = "^[^\\x00-\\x1F\\x7F-\\x9F]*$";
+/// No control characters but tab, line feed and carriage return, as in long text.
+pub const MULTI_LINE: &str = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$";
+/// Required one-line text: something besides spaces, and no control characters.
+pub const NOT_BLANK: &str = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$";
+
+/// The server refuses control characters in text (see `crate::validation::plain`), so
+/// every free-text string a request sends — body properties (array items included) and
+/// query parameters without a format, enum or pattern of their own — gets a pattern
+/// saying so; the `\\S` of required names becomes [`NOT_BLANK`].
+fn plain_text_patterns(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.patch,
+            &mut item.put,
+            &mut item.delete,
+        ];
+        for op in ops.into_iter().flatten() {
+            for param in op.parameters.iter_mut().flatten() {
+                if param.parameter_in == ParameterIn::Query {
+                    if let Some(RefOr::T(schema)) = param.schema.as_mut() {
+                        text_pattern(schema, false);
+                    }
+                }
+            }
+        }
+    }
+    let requests = request_schemas(doc);
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for name in requests {
+        if let Some(RefOr::T(schema)) = components.schemas.get_mut(&name) {
+            property_patterns(schema);
+        }
+    }
+}
+
+fn property_patterns(schema: &mut Schema) {
+    match schema {
+        Schema::Object(object) => {
+            for (name, property) in object.properties.iter_mut() {
+                if let RefOr::T(property) = property {
+                    text_pattern(property, LONG_TEXT.contains(&name.as_str()));
+                }
+            }
+        }
+        Schema::AllOf(all) => {
+            for item in all.items.iter_mut() {
+                if let RefOr::T(inner) = item {
+                    property_patterns(inner);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Adds the control-character pattern to a free-text string schema (or array of them).
+fn text_pattern(schema: &mut Schema, long: bool) {
+    match schema {
+        Schema::Object(object) => {
+            let is = |t: Type| match &object.schema_type {
+                SchemaType::Type(only) => *only == t,
+                SchemaType::Array(types) => types.contains(&t),
+                SchemaType::AnyValue => false,
+            };
+            if !is(Type::String) || object.format.is_some() || object.enum_values.is_some() {
+                return;
+            }
+            match object.pattern.as_deref() {
+                None => object.pattern = Some(if long { MULTI_LINE } else { ONE_LINE }.to_string()),
+                Some("\\S") => object.pattern = Some(NOT_BLANK.to_string()),
+                Some(_) => {}
+            }
+        }
+        Schema::Array(array) => {
+            if let utoipa::openapi::schema::ArrayItems::RefOrSchema(items) = &mut array.items {
+                if let RefOr::T(items) = items.as_mut() {
+                    text_pattern(items, long);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The component schemas request bodies and parameters use, directly or nested.
+fn request_schemas(doc: &utoipa::openapi::OpenApi) -> BTreeSet<String> {
+    let mut requests = BTreeSet::new();
+    for item in doc.paths.paths.values() {
+        let ops = [&item.get, &item.post, &item.patch, &item.put, &item.delete];
+        for op in ops.into_iter().flatten() {
+            if let Some(body) = &op.request_body {
+                collect_refs(&serde_json::to_value(body).unwrap_or_default(), &mut requests);
+            }
+        }
+    }
+    let schemas: BTreeMap<String, serde_json::Value> = doc
+        .components
+        .iter()
+        .flat_map(|c| c.schemas.iter())
+        .map(|(name, schema)| (name.clone(), serde_json::to_value(schema).unwrap_or_default()))
+        .collect();
+    reachable(requests, &schemas)
 }
 
 /// Adds the bearer scheme and the responses an operation can give besides its own:
@@ -190,6 +311,11 @@ fn tidy_parameters(op: &mut Operation) {
             if param.parameter_in == ParameterIn::Query && param.name == "cursor" {
                 object.min_length = Some(1);
                 object.pattern = Some("^[A-Za-z0-9_-]+$".into());
+                param.description = Some(
+                    "The `next_cursor` of the previous page, unchanged; a value the server did not \
+                     issue for this list is a 400."
+                        .into(),
+                );
             }
         }
     }

@@ -49,6 +49,8 @@ fn stored_headers(reg: &Registration) -> Vec<(String, String)> {
 
 /// Register someone: by `contact_id` or inline (an existing email is reused). 201 with
 /// `status` `registered` while seats remain, else `waitlisted` with a `waitlist_position`.
+///
+/// `contact_id` must name an existing contact (422 otherwise).
 #[utoipa::path(operation_id = "createRegistration", tag = "registrations", request_body = NewRegistration,
     params(("id" = Uuid, Path, description = "Event id"),
         IdempotencyKey),
@@ -112,6 +114,9 @@ pub async fn export(
 
 /// Import registrations from CSV (headers in English or Chinese, e.g. 姓名, 邮箱, 单位, 职务, 电话).
 /// Each row is imported on its own; the report says what became of each.
+///
+/// The first row must be a header naming at least the name and email columns (e.g.
+/// `name,email` or `姓名,邮箱`); a body without one is a 400.
 #[utoipa::path(operation_id = "importRegistrations", tag = "registrations",
     params(("id" = Uuid, Path, description = "Event id")),
     request_body(content = String, content_type = "text/csv", description = "UTF-8, with or without BOM"),

@@ -11,7 +11,7 @@ use crate::db::schema::{contacts, events, registrations};
 use crate::db::stored_enum::Known;
 use crate::db::stored_time::{MaybeStoredTime, StoredTime};
 use crate::events::model::EventStatus;
-use crate::nullable::nullable;
+use crate::nullable::{nullable, whole};
 use crate::string_enum;
 use crate::time::in_zone;
 
@@ -317,6 +317,7 @@ pub struct RegistrationPatch {
     #[schema(value_type = Option<String>)]
     pub notes: Option<Option<String>>,
     /// If given, must be the current version (409 otherwise).
+    #[serde(default, deserialize_with = "whole")]
     pub version: Option<i32>,
 }
 

@@ -318,8 +318,9 @@ pub fn update(
     // Under the event's lock, like every other change, so an edit waits for a concurrent
     // cancel or promotion instead of failing (the versioned save stays the safety net).
     let current = lock(c, id)?;
-    expected.check(current.version)?;
     let row = rules::apply_patch(&current, patch.role, patch.notes, now)?;
+    // The body is judged first: invalid data is a 422 whatever the version.
+    expected.check(current.version)?;
     queries::save(c, &row, current.version)?;
     Ok(row)
 }

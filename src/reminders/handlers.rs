@@ -100,7 +100,8 @@ pub async fn registration_emails(
 /// Render the email a registration would get, without sending it.
 #[utoipa::path(tag = "reminders", operation_id = "previewEmail",
     params(PreviewQuery),
-    responses((status = 200, description = "The rendered email", body = Preview)),
+    responses((status = 200, description = "The rendered email", body = Preview),
+        (status = 404, description = "No registration with that `registration_id`", body = crate::http::error::Problem)),
     security(("bearer" = [])))]
 #[get("/emails/preview")]
 pub async fn preview(

@@ -165,7 +165,9 @@ impl Email {
 pub struct ReminderRules {
     /// ISO 8601 offsets before the start: days are calendar days in the event's zone,
     /// hours and minutes exact, e.g. `["P7D", "P1D", "PT2H"]`.
-    #[schema(example = json!(["P1D", "PT2H"]))]
+    /// Canonical forms match the pattern; the server also reads lower case, `P1W2D` and
+    /// `PT48H`, and answers canonical forms, repeats dropped, furthest first. At most 10.
+    #[schema(schema_with = crate::schema::durations, example = json!(["P1D", "PT2H"]))]
     pub rules: Vec<String>,
 }
 
@@ -173,9 +175,9 @@ pub struct ReminderRules {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EmailQuery {
-    /// `pending`, `sent`, `failed` or `cancelled`.
+    #[param(value_type = Option<EmailStatus>)]
     pub status: Option<String>,
-    /// `confirmation`, `waitlisted`, `reminder`, `updated`, `cancelled`, `promoted` or `manage_link`.
+    #[param(value_type = Option<EmailKind>)]
     pub kind: Option<String>,
     /// Items per page (1–200, default 50).
     pub limit: Option<i64>,
@@ -188,10 +190,13 @@ pub struct EmailQuery {
 #[into_params(parameter_in = Query)]
 pub struct PreviewQuery {
     /// The registration the email is for.
+    #[param(value_type = uuid::Uuid)]
     pub registration_id: String,
     /// The kind of email.
+    #[param(value_type = EmailKind)]
     pub kind: String,
     /// For reminders: the rule, e.g. `P1D` (default: the event's first rule).
+    #[param(schema_with = crate::schema::duration)]
     pub rule: Option<String>,
 }
 

@@ -9,7 +9,7 @@ use crate::db::schema::roadshows;
 use crate::db::stored_time::StoredTime;
 use crate::error::Error;
 use crate::events::model::{EventRow, EventStatus};
-use crate::nullable::nullable;
+use crate::nullable::{not_null, nullable, whole};
 use crate::time::in_zone;
 use crate::validation::Checks;
 
@@ -118,6 +118,7 @@ pub struct NewRoadshow {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoadshowPatch {
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(required = false, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -127,6 +128,7 @@ pub struct RoadshowPatch {
     #[schema(value_type = Option<String>)]
     pub theme: Option<Option<String>>,
     /// If given, must be the current version (409 otherwise).
+    #[serde(default, deserialize_with = "whole")]
     pub version: Option<i32>,
 }
 

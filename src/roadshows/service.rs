@@ -84,8 +84,9 @@ pub async fn update(
     ctx.db
         .write(move |c| {
             let current = queries::get(c, &id)?;
-            expected.check(current.version)?;
             let row = model::apply_patch(&current, patch, now)?;
+            // The body is judged first: invalid data is a 422 whatever the version.
+            expected.check(current.version)?;
             queries::update(c, &row, current.version)?;
             one(c, row)
         })

@@ -5,6 +5,7 @@ mod auth;
 mod calendar;
 mod cli;
 mod contacts;
+mod contract;
 mod events;
 mod ground;
 mod hardening;

@@ -108,11 +108,14 @@ async function main() {
     console.log(`venue now ${patched.data.venue}, version ${patched.data.version}`);
   }
 
-  // A bad value comes back as a 422 problem naming the field.
+  // Some mistakes only the server can see: a well-typed body still comes back as a 422
+  // problem naming the field. Here the wall time does not exist (Berlin skips 02:00–03:00
+  // when summer time starts).
   const invalid = await api.POST("/api/v1/events", {
-    body: { title: "No zone", city: "舟山", timezone: "Mars/Olympus", starts_at: "2024-03-04T14:00:00" },
+    body: { title: "Lost hour", city: "Berlin", timezone: "Europe/Berlin", starts_at: "2025-03-30T02:30:00" },
   });
   if (invalid.error) console.log(describe(invalid.error));
+  else throw new Error("expected a 422 for a wall time lost to summer time");
 }
 
 main().catch((err: unknown) => {
