@@ -207,12 +207,20 @@ max-steps = ${CONTRACT_STATEFUL_STEPS:-20}
 # of the documented alphabet is "valid" to the schema.
 [[operations]]
 include-operation-id = ["listCompanies", "listContacts", "listContactRegistrations", "listEvents",
-  "listEventEmails", "listRegistrations", "listRegistrationEmails", "listRoadshows", "listRoadshowEvents"]
+  "listEventEmails", "listRegistrations", "listRegistrationEmails", "listRoadshows", "listRoadshowEvents",
+  "listTeams", "listIntentions", "listCompanyIntentions", "listContactIntentions",
+  "listIntentionHistory", "listIntentionActivities"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", 400, 401, 403, 404, 409, 412, 429]
 # Cross-field rules (ends_at after starts_at, registration_closes_at not after ends_at) and
 # ids that must name an existing record (roadshow_id, company_id, contact_id) are a 422.
 [[operations]]
 include-operation-id = ["createEvent", "updateEvent", "createContact", "updateContact", "createRegistration"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", 401, 403, 404, 409, 412, 422, 429]
+# The pipeline's ids must name existing records too (owner_team_id, company_id, contact_id,
+# event_id; a token's team_id), and a stage's rules (a dropped_reason only when dropped,
+# dates only once reached) span fields: a 422.
+[[operations]]
+include-operation-id = ["createIntention", "updateIntention", "createIntentionActivity", "createToken"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", 401, 403, 404, 409, 412, 422, 429]
 # A spreadsheet without a header row naming the name and email columns is a 400.
 [[operations]]

@@ -121,11 +121,14 @@ pub const ONE_LINE: &str = "^[^\\x00-\\x1F\\x7F-\\x9F]*$";
 pub const MULTI_LINE: &str = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$";
 /// Required one-line text: something besides spaces, and no control characters.
 pub const NOT_BLANK: &str = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$";
+/// Required long text: something besides white space, and no control characters but
+/// tab, line feed and carriage return.
+pub const NOT_BLANK_MULTI_LINE: &str = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$";
 
 /// The server refuses control characters in text (see `crate::validation::plain`), so
 /// every free-text string a request sends — body properties (array items included) and
 /// query parameters without a format, enum or pattern of their own — gets a pattern
-/// saying so; the `\\S` of required names becomes [`NOT_BLANK`].
+/// saying so; the `\\S` of required text becomes [`NOT_BLANK`] (or [`NOT_BLANK_MULTI_LINE`]).
 fn plain_text_patterns(doc: &mut utoipa::openapi::OpenApi) {
     for item in doc.paths.paths.values_mut() {
         let ops = [
@@ -190,7 +193,7 @@ fn text_pattern(schema: &mut Schema, long: bool) {
             }
             match object.pattern.as_deref() {
                 None => object.pattern = Some(if long { MULTI_LINE } else { ONE_LINE }.to_string()),
-                Some("\\S") => object.pattern = Some(NOT_BLANK.to_string()),
+                Some("\\S") => object.pattern = Some(if long { NOT_BLANK_MULTI_LINE } else { NOT_BLANK }.to_string()),
                 Some(_) => {}
             }
         }

@@ -7,8 +7,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::csv;
 use super::model::{
-    Activity, ActivityPage, HistoryEntryPage, Intention, IntentionPage, IntentionPatch, IntentionQuery, NewActivity,
-    NewIntention, Outcomes, PageQuery, PipelineStats, StatsQuery,
+    Activity, ActivityPage, CsvQuery, HistoryEntryPage, Intention, IntentionPage, IntentionPatch, IntentionQuery,
+    NewActivity, NewIntention, Outcomes, PageQuery, PipelineStats, StatsQuery,
 };
 use super::rules::parse_query;
 use super::service::{self, Actor, Scope};
@@ -50,6 +50,9 @@ fn location(id: &str) -> String {
 }
 
 /// Record an intention; `owner_team_id` defaults to the token's team.
+///
+/// The ids must name existing records, and the stage's rules span fields (`dropped_reason`
+/// only when dropped, dates only once reached): otherwise a 422.
 #[utoipa::path(tag = "intentions", operation_id = "createIntention",
     request_body = NewIntention,
     responses((status = 201, description = "Created", body = Intention,
@@ -68,25 +71,25 @@ pub async fn create(
 
 /// List intentions with filters (`stage` may repeat), newest change first or by follow-up date.
 #[utoipa::path(tag = "intentions", operation_id = "listIntentions",
-    params(IntentionQuery),
+    params(IntentionQuery, PageQuery),
     responses((status = 200, description = "One page of intentions", body = IntentionPage)),
     security(("bearer" = [])))]
 #[get("/intentions")]
 pub async fn list(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let query = parse_query(req.query_string())?;
+    let query = parse_query(req.query_string(), false)?;
     service::list(&state, query, Scope::All).await?.respond()
 }
 
 /// The intentions matching the same filters as a spreadsheet (UTF-8 with BOM; `headers=zh` for Chinese headers).
 #[utoipa::path(tag = "intentions", operation_id = "exportIntentions",
-    params(IntentionQuery),
+    params(IntentionQuery, CsvQuery),
     responses((status = 200, description = "CSV with a header row", content_type = "text/csv", body = String)),
     security(("bearer" = [])))]
 #[get("/intentions.csv")]
 pub async fn export(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let query = parse_query(req.query_string())?;
+    let query = parse_query(req.query_string(), true)?;
     let chinese = match query.headers.as_deref() {
         None | Some("en") => false,
         Some("zh") => true,
@@ -114,6 +117,8 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
 
 /// Change an intention: stage moves follow the pipeline's rules (refused moves are 409
 /// naming both stages); each tracked change appends a history entry.
+///
+/// The ids must name existing records, and the stage's rules span fields: otherwise a 422.
 #[utoipa::path(tag = "intentions", operation_id = "updateIntention",
     request_body = IntentionPatch,
     params(("id" = String, Path, format = Uuid, description = "Intention id"),
@@ -153,6 +158,8 @@ pub async fn history(
 }
 
 /// Record a follow-up activity; `next_follow_up_on` also moves the intention's date.
+///
+/// A `contact_id` must name an existing contact: otherwise a 422.
 #[utoipa::path(tag = "intentions", operation_id = "createIntentionActivity",
     request_body = NewActivity,
     params(("id" = String, Path, format = Uuid, description = "Intention id")),
@@ -190,7 +197,7 @@ pub async fn activities(
 
 /// A company's intentions (same filters as the list).
 #[utoipa::path(tag = "intentions", operation_id = "listCompanyIntentions",
-    params(("id" = String, Path, format = Uuid, description = "Company id"), IntentionQuery),
+    params(("id" = String, Path, format = Uuid, description = "Company id"), IntentionQuery, PageQuery),
     responses((status = 200, description = "One page of intentions", body = IntentionPage)),
     security(("bearer" = [])))]
 #[get("/companies/{id}/intentions")]
@@ -201,7 +208,7 @@ pub async fn company_intentions(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let query = parse_query(req.query_string())?;
+    let query = parse_query(req.query_string(), false)?;
     service::list(&state, query, Scope::Company(id.into_inner()))
         .await?
         .respond()
@@ -209,7 +216,7 @@ pub async fn company_intentions(
 
 /// A contact's intentions (same filters as the list); an erased contact keeps them.
 #[utoipa::path(tag = "intentions", operation_id = "listContactIntentions",
-    params(("id" = String, Path, format = Uuid, description = "Contact id"), IntentionQuery),
+    params(("id" = String, Path, format = Uuid, description = "Contact id"), IntentionQuery, PageQuery),
     responses((status = 200, description = "One page of intentions", body = IntentionPage)),
     security(("bearer" = [])))]
 #[get("/contacts/{id}/intentions")]
@@ -220,7 +227,7 @@ pub async fn contact_intentions(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Viewer)?;
-    let query = parse_query(req.query_string())?;
+    let query = parse_query(req.query_string(), false)?;
     service::list(&state, query, Scope::Contact(id.into_inner()))
         .await?
         .respond()

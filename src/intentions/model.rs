@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::{intention_activities, intention_history, intentions};
 use crate::db::stored_time::StoredTime;
-use crate::nullable::nullable;
+use crate::nullable::{not_null, nullable, whole};
 use crate::string_enum;
 
 string_enum! {
@@ -31,6 +31,22 @@ string_enum! {
         High => "high",
         Medium => "medium",
         Low => "low",
+    }
+}
+
+string_enum! {
+    /// The order of an intention list.
+    pub enum IntentionSort {
+        UpdatedAt => "updated_at",
+        NextFollowUpOn => "next_follow_up_on",
+    }
+}
+
+string_enum! {
+    /// The language of the CSV's column headers.
+    pub enum CsvHeaders {
+        En => "en",
+        Zh => "zh",
     }
 }
 
@@ -153,6 +169,7 @@ pub struct NewIntention {
     #[schema(format = Uuid)]
     pub event_id: Option<String>,
     /// Required, at most 200 characters.
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub project_name: Option<String>,
     pub summary: Option<String>,
     pub industry_chain: Option<String>,
@@ -161,9 +178,10 @@ pub struct NewIntention {
     pub stage: Option<Stage>,
     pub interest_level: Option<InterestLevel>,
     /// A decimal string ≥ 0 with at most 2 decimals (never a JSON number).
-    #[schema(example = "250000000.50")]
+    #[schema(example = "250000000.50", pattern = "^ *(0*[0-9]{1,13}(\\.[0-9]{1,2})?)? *$")]
     pub investment_amount: Option<String>,
     /// ISO 4217, default `CNY`.
+    #[schema(pattern = "^ *[A-Za-z]{3} *$")]
     pub investment_currency: Option<String>,
     /// Required unless the token acts for a team.
     #[schema(format = Uuid)]
@@ -179,7 +197,9 @@ pub struct NewIntention {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntentionPatch {
-    #[schema(format = Uuid)]
+    /// Cannot be cleared: `null` is a 422.
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(required = false, value_type = String, format = Uuid)]
     pub company_id: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, format = Uuid)]
@@ -187,6 +207,9 @@ pub struct IntentionPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, format = Uuid)]
     pub event_id: Option<Option<String>>,
+    /// Cannot be cleared: `null` or a blank name is a 422.
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(required = false, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub project_name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -204,10 +227,15 @@ pub struct IntentionPatch {
     #[schema(value_type = Option<InterestLevel>)]
     pub interest_level: Option<Option<InterestLevel>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, example = "1000000000")]
+    #[schema(value_type = Option<String>, example = "1000000000", pattern = "^ *(0*[0-9]{1,13}(\\.[0-9]{1,2})?)? *$")]
     pub investment_amount: Option<Option<String>>,
+    /// Cannot be cleared: `null` is a 422.
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(required = false, value_type = String, pattern = "^ *[A-Za-z]{3} *$")]
     pub investment_currency: Option<String>,
-    #[schema(format = Uuid)]
+    /// Cannot be cleared: `null` is a 422.
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(required = false, value_type = String, format = Uuid)]
     pub owner_team_id: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<NaiveDate>)]
@@ -224,6 +252,7 @@ pub struct IntentionPatch {
     /// Why: kept on every history entry this change makes.
     pub note: Option<String>,
     /// If given, must be the current version (409 otherwise).
+    #[serde(default, deserialize_with = "whole")]
     pub version: Option<i32>,
 }
 
@@ -248,8 +277,10 @@ pub struct IntentionQuery {
     pub roadshow_id: Option<String>,
     pub industry_chain: Option<String>,
     /// At least this amount (a decimal string) in `currency`.
+    #[param(pattern = "^[0-9]{1,13}(\\.[0-9]{1,2})?$")]
     pub min_amount: Option<String>,
-    /// ISO 4217; with `min_amount` defaults to `CNY`.
+    /// ISO 4217 in capitals; with `min_amount` defaults to `CNY`.
+    #[param(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
     /// Follow-up date before today in the owner team's zone, not landed or dropped.
     pub overdue: Option<bool>,
@@ -258,13 +289,26 @@ pub struct IntentionQuery {
     /// Text in the project name or the company's name.
     pub q: Option<String>,
     /// `updated_at` (default, newest first) or `next_follow_up_on` (soonest first, none last).
+    #[param(value_type = Option<IntentionSort>, inline)]
     pub sort: Option<String>,
-    /// For the CSV: `zh` for Chinese column headers.
+    /// The CSV's only ([`CsvQuery`] documents it); a 400 on the JSON lists.
+    #[param(ignore)]
     pub headers: Option<String>,
-    /// 1–200, default 50.
+    /// The JSON lists' only ([`PageQuery`] documents them); a 400 on the CSV.
+    #[param(ignore)]
     pub limit: Option<i64>,
-    /// `next_cursor` from the previous page.
+    #[param(ignore)]
     pub cursor: Option<String>,
+}
+
+/// The CSV's own parameter.
+#[derive(Debug, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct CsvQuery {
+    /// `en` (default) or `zh` for Chinese column headers.
+    #[param(value_type = Option<CsvHeaders>, inline)]
+    pub headers: Option<String>,
 }
 
 /// A history entry as stored.
@@ -379,10 +423,13 @@ impl From<ActivityRow> for Activity {
 #[serde(deny_unknown_fields)]
 pub struct NewActivity {
     /// Required.
+    #[schema(required = true, value_type = ActivityKind)]
     pub kind: Option<ActivityKind>,
     /// Required, RFC 3339 with an offset.
+    #[schema(required = true, value_type = DateTime<chrono::FixedOffset>)]
     pub happened_at: Option<DateTime<chrono::FixedOffset>>,
     /// Required.
+    #[schema(required = true, value_type = String, min_length = 1, pattern = "\\S")]
     pub summary: Option<String>,
     #[schema(format = Uuid)]
     pub contact_id: Option<String>,

@@ -13,7 +13,8 @@ const NAME_MAX: usize = 200;
 const LONG_MAX: usize = 10_000;
 const NOTE_MAX: usize = 2_000;
 /// The most digits before the decimal point: sums of 100,000 such amounts stay in 64 bits.
-const AMOUNT_DIGITS: usize = 13;
+/// The most digits an amount has before the point.
+pub const AMOUNT_DIGITS: usize = 13;
 /// A major project (10亿元以上项目): 1,000,000,000 CNY, in minor units.
 pub const MAJOR_CENTS: i64 = 100_000_000_000;
 /// The currency used when none is given, and the one major projects are counted in.
@@ -369,7 +370,7 @@ pub fn highest_rank<'a>(current: Stage, history: impl IntoIterator<Item = &'a st
 
 /// Reads the list's query string, where `stage` may repeat. Malformed values are a 400
 /// (like every other query string); a stage that does not exist is a 422.
-pub fn parse_query(query: &str) -> Result<IntentionQuery, Error> {
+pub fn parse_query(query: &str, csv: bool) -> Result<IntentionQuery, Error> {
     let mut q = IntentionQuery::default();
     let mut c = Checks::default();
     let bad = |key: &str, value: &str, what: &str| {
@@ -398,9 +399,10 @@ pub fn parse_query(query: &str) -> Result<IntentionQuery, Error> {
             "due_before" => q.due_before = Some(date(&v)?),
             "q" => q.q = Some(v),
             "sort" => q.sort = Some(v),
-            "headers" => q.headers = Some(v),
-            "limit" => q.limit = Some(v.parse().map_err(|_| bad(&key, &v, "a whole number"))?),
-            "cursor" => q.cursor = Some(v),
+            // `headers` is the CSV's; `limit` and `cursor` page the JSON lists only.
+            "headers" if csv => q.headers = Some(v),
+            "limit" if !csv => q.limit = Some(v.parse().map_err(|_| bad(&key, &v, "a whole number"))?),
+            "cursor" if !csv => q.cursor = Some(v),
             other => {
                 return Err(Error::BadRequest(format!(
                     "invalid query string: unknown parameter `{other}`"
@@ -596,12 +598,12 @@ mod tests {
 
     #[test]
     fn queries_take_repeated_stages() {
-        let q = parse_query("stage=lead&stage=signed,landed&overdue=true&q=%E8%81%9A&limit=5").unwrap();
+        let q = parse_query("stage=lead&stage=signed,landed&overdue=true&q=%E8%81%9A&limit=5", false).unwrap();
         assert_eq!(q.stage.unwrap(), [Lead, Signed, Landed]);
         assert_eq!((q.overdue, q.q.as_deref(), q.limit), (Some(true), Some("聚"), Some(5)));
-        assert!(matches!(parse_query("stage=won"), Err(Error::Validation(_))));
-        assert!(matches!(parse_query("overdue=maybe"), Err(Error::BadRequest(_))));
-        assert!(matches!(parse_query("colour=red"), Err(Error::BadRequest(_))));
+        assert!(matches!(parse_query("stage=won", false), Err(Error::Validation(_))));
+        assert!(matches!(parse_query("overdue=maybe", false), Err(Error::BadRequest(_))));
+        assert!(matches!(parse_query("colour=red", false), Err(Error::BadRequest(_))));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::queries::{self, ActivityKey, Filter, Key, Names, Sort, Todays};
 use super::rules::{self, changes, format_amount};
 use crate::context::AppState;
 use crate::db::Db;
-use crate::error::Error;
+use crate::error::{Error, FieldError};
 use crate::pagination::{self, Page};
 use crate::precondition::Precondition;
 use crate::teams::model::TeamRow;
@@ -148,7 +148,6 @@ pub async fn update(
     ctx.db
         .write(move |c| {
             let current = queries::get(c, &id)?;
-            expected.check(current.version)?;
             let owner = match patch.owner_team_id.as_deref() {
                 Some(v) => uuid("owner_team_id", v)?,
                 None => current.owner_team_id.clone(),
@@ -161,6 +160,8 @@ pub async fn update(
                 .filter(|n| !n.is_empty())
                 .map(String::from);
             let row = rules::apply_patch(&current, patch, rules::today_in(team.tz(), now_utc), now)?;
+            // The body is judged first: invalid data is a 422 whatever the version.
+            expected.check(current.version)?;
             if row != current {
                 check_references(c, &row, Some(&current))?;
                 queries::update(c, &current, &row)?;
@@ -196,12 +197,26 @@ pub fn filter(q: &IntentionQuery) -> Result<(Filter, Sort), Error> {
     };
     f.industry_chain = c.text("industry_chain", q.industry_chain.clone(), 200);
     f.q = c.text("q", q.q.clone(), 200).map(|s| companies::model::name_key(&s));
+    // Filters take the documented shapes exactly (capitals, no padding), unlike bodies.
     f.currency = q
         .currency
         .as_deref()
-        .and_then(|v| c.check(rules::currency("currency", v)));
+        .and_then(|v| c.check(rules::currency("currency", v).and_then(|code| exact("currency", v, code))));
     if let Some(min) = &q.min_amount {
-        f.min_cents = c.check(rules::parse_amount("min_amount", min));
+        let digits = min.split('.').next().unwrap_or_default().len();
+        f.min_cents = c.check(rules::parse_amount("min_amount", min).and_then(|cents| {
+            if min.trim() != min || digits > rules::AMOUNT_DIGITS {
+                Err(FieldError::new(
+                    "min_amount",
+                    format!(
+                        "{min:?} is not an amount: at most {} digits before the point, no spaces",
+                        rules::AMOUNT_DIGITS
+                    ),
+                ))
+            } else {
+                Ok(cents)
+            }
+        }));
         f.currency.get_or_insert_with(|| rules::DEFAULT_CURRENCY.into());
     }
     let sort = match q.sort.as_deref() {
@@ -217,6 +232,18 @@ pub fn filter(q: &IntentionQuery) -> Result<(Filter, Sort), Error> {
     };
     c.finish()?;
     Ok((f, sort))
+}
+
+/// A currency filter as sent, not only as read: `cny` or ` CNY` is refused.
+fn exact(field: &str, sent: &str, code: String) -> Result<String, FieldError> {
+    if sent == code {
+        Ok(code)
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("{sent:?} is not an ISO 4217 code in capitals such as CNY"),
+        ))
+    }
 }
 
 /// What a list is scoped to by its path.

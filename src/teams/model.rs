@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::teams;
 use crate::db::stored_time::StoredTime;
-use crate::nullable::nullable;
+use crate::nullable::{not_null, nullable, whole};
 
 /// A team as stored.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -67,9 +67,13 @@ impl From<TeamRow> for Team {
 #[serde(deny_unknown_fields)]
 pub struct NewTeam {
     /// Required; unique after trimming and case-folding.
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
+    /// An email address; a blank one is a 422 (leave it out instead).
+    #[schema(format = Email)]
     pub email: Option<String>,
     /// IANA zone, default `Asia/Shanghai`.
+    #[schema(value_type = Option<crate::schema::TimeZone>)]
     pub timezone: Option<String>,
 }
 
@@ -77,12 +81,20 @@ pub struct NewTeam {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamPatch {
+    /// Cannot be cleared: `null` or a blank name is a 422.
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(required = false, value_type = String, min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    /// An email address, or `null` to clear it; a blank one is a 422.
+    #[schema(value_type = Option<String>, format = Email)]
     pub email: Option<Option<String>>,
+    /// Cannot be cleared: `null` is a 422.
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(required = false, value_type = crate::schema::TimeZone)]
     pub timezone: Option<String>,
     /// If given, must be the current version (409 otherwise).
+    #[serde(default, deserialize_with = "whole")]
     pub version: Option<i32>,
 }
 

@@ -17,9 +17,8 @@ pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
 pub fn new_team(input: NewTeam, id: String, now: NaiveDateTime) -> Result<TeamRow, Error> {
     let mut c = Checks::default();
     let name = c.required("name", input.name, NAME_MAX);
-    let email = c
-        .text("email", input.email, 254)
-        .and_then(|v| c.check(email("email", &v)));
+    // An email is a coded value: blank is refused rather than read as none.
+    let email = input.email.and_then(|v| c.check(email("email", &v)));
     let zone = input.timezone.unwrap_or_else(|| DEFAULT_TIMEZONE.into());
     let tz = c.check(parse_zone("timezone", zone.trim()));
     c.finish()?;
@@ -45,7 +44,7 @@ pub fn apply_patch(current: &TeamRow, p: TeamPatch, now: NaiveDateTime) -> Resul
         row.name_key = name_key(&row.name);
     }
     if let Some(v) = p.email {
-        row.email = c.text("email", v, 254).and_then(|v| c.check(email("email", &v)));
+        row.email = v.and_then(|v| c.check(email("email", &v)));
     }
     if let Some(zone) = p.timezone {
         if let Some(tz) = c.check(parse_zone("timezone", zone.trim())) {

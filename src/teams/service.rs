@@ -48,8 +48,9 @@ pub async fn update(ctx: &AppState, id: String, patch: TeamPatch, expected: Prec
     ctx.db
         .write(move |c| {
             let current = queries::get(c, &id)?;
-            expected.check(current.version)?;
             let row = rules::apply_patch(&current, patch, now)?;
+            // The body is judged first: invalid data is a 422 whatever the version.
+            expected.check(current.version)?;
             queries::update(c, &row, current.version)?;
             Ok(row)
         })

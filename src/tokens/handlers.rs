@@ -32,6 +32,8 @@ pub struct CreateToken {
 }
 
 /// Make a token; its secret is in this response only.
+///
+/// A `team_id` must name an existing team: otherwise a 422.
 #[utoipa::path(operation_id = "createToken", tag = "tokens", request_body = CreateToken,
     responses((status = 201, description = "Created; store the token now", body = NewToken)),
     security(("bearer" = [])))]
