@@ -138,3 +138,48 @@ async fn every_free_text_request_string_states_the_control_character_rule() {
     let r = app.get("/api/v1/events?q=a%16b").await;
     r.assert_problem(422);
 }
+
+#[tokio::test]
+async fn the_pipeline_routes_keep_the_same_rules() {
+    let app = spawn().await;
+    let admin = Some(app.admin.as_str());
+    let t = app
+        .send(
+            Method::POST,
+            "/api/v1/teams",
+            admin,
+            Some(json!({ "name": "招商四处" })),
+            &[],
+        )
+        .await;
+    assert_eq!(t.status, 201, "{}", t.text);
+    let path = format!("/api/v1/teams/{}", id(&t.body));
+    // An invalid body is a 422 even with a stale If-Match; a valid one is the 412.
+    let stale = [("if-match", "\"7\"")];
+    app.send(Method::PATCH, &path, admin, Some(json!({ "name": "  " })), &stale)
+        .await
+        .assert_problem(422);
+    app.send(Method::PATCH, &path, admin, Some(json!({ "name": "招商五处" })), &stale)
+        .await
+        .assert_problem(412);
+    // A blank email is refused; null clears it.
+    app.send(
+        Method::POST,
+        "/api/v1/teams",
+        admin,
+        Some(json!({ "name": "x", "email": "" })),
+        &[],
+    )
+    .await
+    .assert_problem(422);
+    // Each list takes only its own parameters, in their exact form.
+    app.get("/api/v1/intentions.csv?limit=5").await.assert_problem(400);
+    app.get("/api/v1/intentions?headers=zh").await.assert_problem(400);
+    app.get("/api/v1/intentions?min_amount=1&currency=cny")
+        .await
+        .assert_problem(422);
+    assert_eq!(
+        app.get("/api/v1/intentions?min_amount=1&currency=CNY").await.status,
+        200
+    );
+}
