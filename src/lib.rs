@@ -26,6 +26,7 @@ pub mod reminders;
 pub mod rfc3339;
 pub mod roadshows;
 pub mod schema;
+pub mod spreadsheet;
 pub mod teams;
 pub mod time;
 pub mod tokens;

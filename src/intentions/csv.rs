@@ -5,9 +5,7 @@ use chrono::SecondsFormat;
 
 use super::service::Export;
 use crate::error::Error;
-
-/// The byte-order mark that makes spreadsheet programs read UTF-8 (and so Chinese) right.
-const BOM: &str = "\u{feff}";
+use crate::spreadsheet::{neutralise, BOM};
 
 /// Column headers: English, Chinese.
 const COLUMNS: [(&str, &str); 21] = [
@@ -33,16 +31,6 @@ const COLUMNS: [(&str, &str); 21] = [
     ("created_at", "创建时间"),
     ("updated_at", "更新时间"),
 ];
-
-/// A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab, CR) gets a
-/// leading `'` so it stays text (CSV injection).
-pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}").into()
-    } else {
-        cell.into()
-    }
-}
 
 /// The export as CSV text; `chinese` picks the Chinese headers.
 pub fn export(e: &Export, chinese: bool) -> Result<String, Error> {
@@ -87,18 +75,4 @@ pub fn export(e: &Export, chinese: bool) -> Result<String, Error> {
     }
     let bytes = w.into_inner().map_err(|e| Error::Internal(format!("csv: {e}")))?;
     Ok(format!("{BOM}{}", String::from_utf8_lossy(&bytes)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formula_cells_are_neutralised() {
-        assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(neutralise("-1"), "'-1");
-        assert_eq!(neutralise("\tx"), "'\tx");
-        assert_eq!(neutralise("高端聚酰胺"), "高端聚酰胺");
-        assert_eq!(neutralise("1000000000.50"), "1000000000.50");
-    }
 }

@@ -8,10 +8,10 @@ use utoipa::ToSchema;
 
 use super::model::{NewRegistration, RegistrationStatus, RegistrationView};
 use crate::error::Error;
+use crate::spreadsheet::{neutralise, restore, BOM};
 use crate::time::in_zone;
 
 /// The byte-order mark that makes spreadsheet programs read UTF-8 (and so Chinese) right.
-const BOM: &str = "\u{feff}";
 /// The largest import file (10 MiB).
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 /// The most rows one import takes.
@@ -114,28 +114,6 @@ pub fn export(rows: &[RegistrationView], tz: Tz) -> Result<String, Error> {
     }
     let bytes = w.into_inner().map_err(|e| Error::Internal(format!("csv: {e}")))?;
     Ok(format!("{BOM}{}", String::from_utf8_lossy(&bytes)))
-}
-
-/// What spreadsheet programs read as the start of a formula (OWASP's list).
-const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
-
-/// A cell that a spreadsheet would run as a formula, made text with a leading `'`:
-/// registrants choose their own names, and an export must not run what they typed.
-fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(FORMULA_STARTS) {
-        format!("'{cell}").into()
-    } else {
-        cell.into()
-    }
-}
-
-/// Undoes [`neutralise`] on import, so an exported sheet imports as it was typed
-/// (`'+86 21 1234` comes back as `+86 21 1234`); any other value stays as typed.
-fn restore(cell: &str) -> String {
-    match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest.to_string(),
-        _ => cell.to_string(),
-    }
 }
 
 /// One data row of an import: where it is and what it asks for.
@@ -302,23 +280,6 @@ mod tests {
         );
         assert_eq!(rows[1].row, 4);
         assert_eq!(rows[1].request.as_ref().unwrap().email, None);
-    }
-
-    #[test]
-    fn formulas_are_neutralised_and_other_cells_kept() {
-        for cell in ["=1+1", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(neutralise(cell), format!("'{cell}"));
-        }
-        for cell in ["", "王伟", "a=b", "1-2", "'=1"] {
-            assert_eq!(neutralise(cell), cell);
-        }
-    }
-
-    #[test]
-    fn an_exported_cell_imports_as_it_was_typed() {
-        for cell in ["=1+1", "+86 21 1234", "-2+3", "@SUM(A1)", "王伟", "'quoted", "'"] {
-            assert_eq!(restore(&neutralise(cell)), cell);
-        }
     }
 
     #[test]
