@@ -76,9 +76,7 @@ pub async fn create(
     security(("bearer" = [])))]
 #[get("/intentions")]
 pub async fn list(state: web::Data<AppState>, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    caller.require(Role::Viewer)?;
-    let query = parse_query(req.query_string(), false)?;
-    service::list(&state, query, Scope::All).await?.respond()
+    scoped_list(&state, &caller, &req, Scope::All).await
 }
 
 /// The intentions matching the same filters as a spreadsheet (UTF-8 with BOM; `headers=zh` for Chinese headers).
@@ -195,6 +193,18 @@ pub async fn activities(
         .respond()
 }
 
+/// One page of the intentions in `scope`, with the list's filters from the query string.
+async fn scoped_list(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+    scope: Scope,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Viewer)?;
+    let query = parse_query(req.query_string(), false)?;
+    service::list(state, query, scope).await?.respond()
+}
+
 /// A company's intentions (same filters as the list).
 #[utoipa::path(tag = "intentions", operation_id = "listCompanyIntentions",
     params(("id" = String, Path, format = Uuid, description = "Company id"), IntentionQuery, PageQuery),
@@ -207,11 +217,7 @@ pub async fn company_intentions(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Role::Viewer)?;
-    let query = parse_query(req.query_string(), false)?;
-    service::list(&state, query, Scope::Company(id.into_inner()))
-        .await?
-        .respond()
+    scoped_list(&state, &caller, &req, Scope::Company(id.into_inner())).await
 }
 
 /// A contact's intentions (same filters as the list); an erased contact keeps them.
@@ -226,11 +232,7 @@ pub async fn contact_intentions(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Role::Viewer)?;
-    let query = parse_query(req.query_string(), false)?;
-    service::list(&state, query, Scope::Contact(id.into_inner()))
-        .await?
-        .respond()
+    scoped_list(&state, &caller, &req, Scope::Contact(id.into_inner())).await
 }
 
 /// The pipeline in one call: per stage the count and amounts per currency, major
