@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use mailin_embedded::{response, Handler, Response, Server, SslConfig};
@@ -24,11 +25,12 @@ struct Received {
 }
 
 /// The SMTP server's session handler: keeps every message, refuses listed recipients
-/// with 550.
+/// with 550, and waits `delay` after keeping a message before it answers.
 #[derive(Clone)]
 struct Sink {
     inbox: Arc<Mutex<Vec<Received>>>,
     refuse: Arc<Vec<String>>,
+    delay: Duration,
     to: Vec<String>,
     data: Vec<u8>,
 }
@@ -59,6 +61,10 @@ impl Handler for Sink {
             raw: std::mem::take(&mut self.data),
         };
         self.inbox.lock().unwrap().push(message);
+        // Kept before the answer: a client that dies meanwhile never learns it was accepted.
+        if !self.delay.is_zero() {
+            std::thread::sleep(self.delay);
+        }
         response::OK
     }
 }
@@ -76,13 +82,24 @@ impl Smtp {
         Smtp::on(listener, refuse)
     }
 
+    /// Starts a server on a free port that takes `delay` to answer each message.
+    fn slow(delay: Duration) -> Smtp {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Smtp::serve(listener, &[], delay)
+    }
+
     /// Starts a server on `listener`.
     fn on(listener: TcpListener, refuse: &[&str]) -> Smtp {
+        Smtp::serve(listener, refuse, Duration::ZERO)
+    }
+
+    fn serve(listener: TcpListener, refuse: &[&str], delay: Duration) -> Smtp {
         let port = listener.local_addr().unwrap().port();
         let inbox = Arc::new(Mutex::new(Vec::new()));
         let sink = Sink {
             inbox: inbox.clone(),
             refuse: Arc::new(refuse.iter().map(|s| s.to_string()).collect()),
+            delay,
             to: Vec::new(),
             data: Vec::new(),
         };
@@ -102,6 +119,10 @@ impl Smtp {
 
     fn messages(&self) -> Vec<Mail> {
         self.inbox.lock().unwrap().iter().map(Mail::parse).collect()
+    }
+
+    fn count(&self) -> usize {
+        self.inbox.lock().unwrap().len()
     }
 }
 
@@ -623,36 +644,66 @@ async fn a_permanent_refusal_fails_at_once_and_others_still_go() {
 }
 
 #[tokio::test]
-async fn reminders_due_after_the_start_are_cancelled_with_the_reason() {
+async fn reminders_due_during_downtime_are_sent_before_the_start_and_cancelled_after_it() {
     let app = spawn().await;
     let smtp = Smtp::start(&[]);
     let w = worker(&app, &smtp);
     set_clock(&app, 2030, 2, 1, 0, 0);
-    let ev = forum(&app, json!({})).await;
-    let reg = id(&app.register(&ev, attendee("A", "a@example.cn", "en", None)).await.body);
-    // The worker was down until after the start.
+    // 4 March 14:00 and 5 March 14:00 in Shanghai (06:00 UTC).
+    let started = forum(&app, json!({})).await;
+    let ahead = forum(&app, json!({ "starts_at": "2030-03-05T14:00:00" })).await;
+    let late = id(&app
+        .register(&started, attendee("A", "a@example.cn", "en", None))
+        .await
+        .body);
+    let early = id(&app
+        .register(&ahead, attendee("B", "b@example.cn", "en", None))
+        .await
+        .body);
+    // No worker ran until an hour after the first event's start: everything of the
+    // first event and the second's confirmation, week-before and day-before are due.
     set_clock(&app, 2030, 3, 4, 7, 0);
     let report = w.deliver_due().await.unwrap();
-    assert_eq!((report.sent, report.cancelled), (0, 4), "{report:?}");
-    let listed = emails(&app, &format!("/api/v1/registrations/{reg}/emails?status=cancelled")).await;
-    assert!(listed[0]["last_error"].as_str().unwrap().contains("started"));
+    assert_eq!((report.sent, report.cancelled), (3, 4), "{report:?}");
+    let cancelled = emails(&app, &format!("/api/v1/registrations/{late}/emails?status=cancelled")).await;
+    assert_eq!(cancelled.len(), 4, "{cancelled:?}");
+    assert!(
+        cancelled
+            .iter()
+            .all(|e| e["last_error"].as_str().unwrap().contains("had already started")),
+        "{cancelled:?}"
+    );
+    assert_eq!(
+        kinds(&emails(&app, &format!("/api/v1/registrations/{early}/emails")).await),
+        vec![
+            "confirmation:sent",
+            "reminder:P7D:sent",
+            "reminder:P1D:sent",
+            "reminder:PT2H:pending"
+        ]
+    );
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 3);
+    assert!(mails.iter().all(|m| m.to[0].contains("b@example.cn")), "{mails:?}");
 }
 
 #[tokio::test]
-async fn two_workers_racing_send_each_email_exactly_once() {
+async fn two_workers_racing_over_500_due_reminders_send_each_exactly_once() {
     let app = spawn().await;
     let smtp = Smtp::start(&[]);
     set_clock(&app, 2030, 2, 1, 0, 0);
     let ev = forum(&app, json!({})).await;
-    // Two rules due together: 2 reminders per attendee, plus their confirmations.
-    app.send(
-        Method::PUT,
-        &format!("/api/v1/events/{ev}/reminder-rules"),
-        Some(&app.organiser),
-        Some(json!({ "rules": ["P2D", "PT48H"] })),
-        &[],
-    )
-    .await;
+    // Four rules that all come due by 3 March: 4 reminders per attendee.
+    let rules = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/events/{ev}/reminder-rules"),
+            Some(&app.organiser),
+            Some(json!({ "rules": ["P3D", "P2D", "PT48H", "PT40H"] })),
+            &[],
+        )
+        .await;
+    assert_eq!(rules.status, 200, "{}", rules.text);
     let attendees = 125;
     for n in 0..attendees {
         let r = app
@@ -660,7 +711,10 @@ async fn two_workers_racing_send_each_email_exactly_once() {
             .await;
         assert_eq!(r.status, 201, "{}", r.text);
     }
-    set_clock(&app, 2030, 3, 2, 6, 0);
+    // The confirmations go first, so that the race is over reminders only.
+    let confirmations = worker(&app, &smtp).deliver_due().await.unwrap();
+    assert_eq!(confirmations.sent, attendees);
+    set_clock(&app, 2030, 3, 3, 6, 0);
     // Two replicas: separate connections and writers on one database.
     let url = app.settings.database.url.clone();
     let other = Database::open(&url, 4).unwrap();
@@ -670,15 +724,23 @@ async fn two_workers_racing_send_each_email_exactly_once() {
     );
     let (ra, rb) = tokio::join!(a.deliver_due(), b.deliver_due());
     let (ra, rb) = (ra.unwrap(), rb.unwrap());
-    let total = attendees * 3;
+    let total = attendees * 4;
+    assert_eq!(total, 500);
     assert_eq!(ra.sent + rb.sent, total, "{ra:?} {rb:?}");
     assert_eq!(ra.lost + rb.lost, 0);
-    let mails = smtp.messages();
+    assert!(ra.sent > 0 && rb.sent > 0, "both raced: {ra:?} {rb:?}");
+    let mails: Vec<Mail> = smtp.messages().into_iter().skip(attendees).collect();
     assert_eq!(mails.len(), total);
+    assert!(
+        mails.iter().all(|m| m.subject.starts_with("Reminder: ")),
+        "only reminders"
+    );
     let mut ids: Vec<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), total, "each email arrived exactly once");
+    assert_eq!(ids.len(), total, "each reminder arrived exactly once");
+    let pending = emails(&app, &format!("/api/v1/events/{ev}/emails?status=pending")).await;
+    assert!(pending.is_empty(), "{pending:?}");
 }
 
 #[tokio::test]
@@ -848,4 +910,198 @@ async fn a_self_service_confirmation_carries_the_manage_link() {
     set_clock(&app, 2030, 2, 25, 6, 0);
     assert_eq!(w.deliver_due().await.unwrap().sent, 1);
     assert!(smtp.messages().pop().unwrap().text.contains(&link));
+}
+
+/// Starts the `roadshow worker` binary on the app's database, sending through SMTP on
+/// `port` with the system clock; `env` adds settings. Its log goes to `dir/NAME.log`.
+fn worker_command(
+    app: &TestApp,
+    dir: &std::path::Path,
+    name: &str,
+    port: u16,
+    env: &[(&str, &str)],
+) -> std::process::Child {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_roadshow"));
+    cmd.arg("worker")
+        .current_dir(dir)
+        .env("DATABASE_URL", app.db_url())
+        .env("ROADSHOW__MAIL__TRANSPORT", "smtp")
+        .env("ROADSHOW__MAIL__SMTP__HOST", "127.0.0.1")
+        .env("ROADSHOW__MAIL__SMTP__PORT", port.to_string())
+        .env("ROADSHOW__MAIL__SMTP__TLS", "none")
+        .env("ROADSHOW__REMINDERS__POLL_INTERVAL_SECS", "1")
+        .env("RUST_LOG", "info")
+        .env_remove("ROADSHOW_ENV")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.join(format!("{name}.log"))).unwrap());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Waits (polling) until `done` holds, failing after `secs` with the workers' logs.
+async fn wait_until(dir: &std::path::Path, secs: u64, what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        if started.elapsed() > Duration::from_secs(secs) {
+            let logs: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "log"))
+                .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+                .collect();
+            panic!("{what} within {secs} s; logs:\n{}", logs.join("\n---\n"));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits for a child to exit by itself.
+async fn exit_of(child: &mut std::process::Child, secs: u64) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(secs), "the worker did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The event's confirmations as the outbox holds them: (status, message id, leased).
+fn outbox(app: &TestApp, event_id: &str) -> Vec<(String, Option<String>, bool)> {
+    use diesel::prelude::*;
+    use roadshow::db::schema::emails;
+    let mut conn = app.database.connection().unwrap();
+    emails::table
+        .filter(emails::event_id.eq(event_id))
+        .filter(emails::kind.eq("confirmation"))
+        .select((emails::status, emails::message_id, emails::lease_owner.is_not_null()))
+        .load(&mut *conn)
+        .unwrap()
+}
+
+/// Registers `n` attendees (their confirmations are due at once, by the system clock).
+async fn attendees(app: &TestApp, ev: &str, n: usize) {
+    for i in 0..n {
+        let r = app
+            .register(ev, attendee("A", &format!("a{i}@example.cn"), "en", None))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+}
+
+fn sigterm(child: &std::process::Child) {
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+}
+
+#[tokio::test]
+async fn a_worker_stopped_mid_batch_finishes_what_it_holds_and_a_restart_sends_the_rest() {
+    let app = spawn().await;
+    let smtp = Smtp::slow(Duration::from_millis(150));
+    let ev = forum(&app, json!({})).await;
+    let n = 40;
+    attendees(&app, &ev, n).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Small batches, two at a time: a batch takes about 0.6 s, all of them about 3 s.
+    let settings = [
+        ("ROADSHOW__REMINDERS__BATCH_SIZE", "8"),
+        ("ROADSHOW__MAIL__SMTP__POOL_SIZE", "2"),
+    ];
+    let mut first = worker_command(&app, dir.path(), "first", smtp.port, &settings);
+    wait_until(dir.path(), 60, "no email arrived", || smtp.count() >= 3).await;
+    sigterm(&first);
+    let status = exit_of(&mut first, 30).await;
+    assert!(status.success(), "worker exited with {status}");
+    // Everything it held is settled: sent (and received once) or still pending, unheld.
+    let rows = outbox(&app, &ev);
+    let sent: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.0 == "sent")
+        .map(|r| r.1.as_deref().unwrap())
+        .collect();
+    assert!(rows.iter().all(|r| !r.2), "no email is left leased: {rows:?}");
+    assert!(rows.iter().all(|r| r.0 == "sent" || r.0 == "pending"), "{rows:?}");
+    assert!(sent.len() < n, "stopped before the end: {} sent", sent.len());
+    let mut received: Vec<String> = smtp.messages().into_iter().map(|m| m.message_id).collect();
+    received.sort();
+    let mut expected: Vec<String> = sent.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    assert_eq!(received, expected, "what was sent is what arrived, once");
+
+    // A restart (with the default two-minute lease) sends the rest at once.
+    let mut second = worker_command(&app, dir.path(), "second", smtp.port, &settings);
+    wait_until(dir.path(), 60, "the restart did not send the rest", || {
+        outbox(&app, &ev).iter().all(|r| r.0 == "sent")
+    })
+    .await;
+    sigterm(&second);
+    assert!(exit_of(&mut second, 30).await.success());
+    let mut ids: Vec<String> = smtp.messages().into_iter().map(|m| m.message_id).collect();
+    assert_eq!(ids.len(), n);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "each email arrived exactly once");
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_batch_loses_nothing_and_duplicates_keep_their_message_id() {
+    let app = spawn().await;
+    let smtp = Smtp::slow(Duration::from_millis(200));
+    let ev = forum(&app, json!({})).await;
+    let n = 40;
+    attendees(&app, &ev, n).await;
+    let dir = tempfile::tempdir().unwrap();
+    // One batch of all 40, four at a time; a three-second lease.
+    let settings = [("ROADSHOW__REMINDERS__LEASE_SECS", "3")];
+    let mut first = worker_command(&app, dir.path(), "first", smtp.port, &settings);
+    wait_until(dir.path(), 60, "no email arrived", || smtp.count() >= 5).await;
+    first.kill().unwrap(); // SIGKILL: no chance to finish or release anything.
+    first.wait().unwrap();
+    let rows = outbox(&app, &ev);
+    let held = rows.iter().filter(|r| r.0 == "pending" && r.2).count();
+    assert!(held > 0, "killed mid-batch, holding emails: {rows:?}");
+
+    // Another worker takes them over once the lease ends.
+    let mut second = worker_command(&app, dir.path(), "second", smtp.port, &settings);
+    wait_until(dir.path(), 60, "the emails were not taken over", || {
+        outbox(&app, &ev).iter().all(|r| r.0 == "sent")
+    })
+    .await;
+    sigterm(&second);
+    assert!(exit_of(&mut second, 30).await.success());
+
+    let rows = outbox(&app, &ev);
+    let mut expected: Vec<String> = rows.iter().map(|r| r.1.clone().unwrap()).collect();
+    expected.sort();
+    let mails = smtp.messages();
+    let mut by_id: HashMap<String, Vec<&Mail>> = HashMap::new();
+    for m in &mails {
+        by_id.entry(m.message_id.clone()).or_default().push(m);
+    }
+    let mut received: Vec<String> = by_id.keys().cloned().collect();
+    received.sort();
+    assert_eq!(
+        received, expected,
+        "every email arrived at least once, nothing else did"
+    );
+    // A duplicate is a copy accepted by the server just before the kill, before its
+    // "sent" was committed: at most one per connection in flight, each the same email
+    // under the same Message-ID.
+    let duplicates = mails.len() - n;
+    assert!(duplicates <= 4, "{duplicates} duplicates");
+    for copies in by_id.values().filter(|c| c.len() > 1) {
+        assert!(
+            copies
+                .iter()
+                .all(|c| c.to == copies[0].to && c.subject == copies[0].subject),
+            "{copies:?}"
+        );
+    }
 }
