@@ -254,7 +254,13 @@ impl Header for ListUnsubscribe {
 /// The `Message-ID` of an outbox row: the same for every attempt, so a copy sent twice
 /// (a crash between the server's acceptance and the "sent" mark) is recognisable.
 pub fn message_id(email_id: &str, from: &Mailbox) -> String {
-    format!("<{email_id}@{}>", from.email.domain())
+    let (before, after) = message_id_around(from);
+    format!("{before}{email_id}{after}")
+}
+
+/// What surrounds the email's id in its `Message-ID` (so storage can write many at once).
+pub fn message_id_around(from: &Mailbox) -> (&'static str, String) {
+    ("<", format!("@{}>", from.email.domain()))
 }
 
 /// The MIME message: text and HTML alternatives, the `.ics` attached.

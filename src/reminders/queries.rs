@@ -283,6 +283,38 @@ pub enum Outcome {
     Released,
 }
 
+/// Records that the mail server accepted `ids`, in one statement, each only while
+/// `owner` still holds it; answers the ids recorded (the others' leases were lost).
+/// Each `Message-ID` is stored as `before || id || after`, as it was sent.
+pub fn settle_sent(
+    c: &mut Db,
+    ids: &[String],
+    owner: &str,
+    (before, after): (&str, &str),
+    now: NaiveDateTime,
+) -> Result<Vec<String>, Error> {
+    use diesel::sql_types::Text;
+    let message_id = before.into_sql::<Text>().concat(emails::id).concat(after);
+    Ok(diesel::update(
+        emails::table
+            .filter(emails::id.eq_any(ids))
+            .filter(emails::lease_owner.eq(owner)),
+    )
+    .set((
+        emails::status.eq(EmailStatus::Sent.as_str()),
+        emails::attempts.eq(emails::attempts + 1),
+        emails::sent_at.eq(now),
+        emails::message_id.eq(message_id.nullable()),
+        emails::last_error.eq(None::<String>),
+        emails::manage_token.eq(None::<String>),
+        emails::lease_owner.eq(None::<String>),
+        emails::lease_until.eq(None::<NaiveDateTime>),
+        emails::updated_at.eq(now),
+    ))
+    .returning(emails::id)
+    .get_results(c)?)
+}
+
 /// Records an attempt's outcome; false when the lease was lost meanwhile.
 pub fn settle(c: &mut Db, id: &str, owner: &str, outcome: Outcome, now: NaiveDateTime) -> Result<bool, Error> {
     let target = emails::table.find(id).filter(emails::lease_owner.eq(owner));
