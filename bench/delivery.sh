@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Reminder delivery at scale, on SQLite and on PostgreSQL (issue 10): loads the demo
+# roadshow, moves its four events to 2030 with 3,000 seats each, registers 10,000 people
+# across them through the API (bench/delivery/attendees.py; `serve` runs with its mail
+# worker off, so the emails wait), plans their reminders again (one PUT /reminder-rules
+# per event: 30,000 reminders replaced), then starts `roadshow worker` against a local
+# SMTP sink (bench/delivery: mailin's SMTP state machine, counts and drops, answers
+# without delayed ACKs, see its main.rs) and times it from its
+# start until all 10,000 confirmations (the emails due now) are `sent` in the database.
+# Then, in the same run, a bare lettre loop (the same pooled SmtpTransport, as many
+# connections as the worker's mail.smtp.pool_size) sends 10,000 messages of the same
+# average size to a fresh sink: the ratio of the two rates is what to read.
+# Prints per backend and round: emails/s (roadshow and bare), the ratio, the worker's
+# peak RSS (VmHWM), the registration and planning times.
+# Usage: bench/delivery.sh [count, default 10000]
+#   ROUNDS=n      deliver n times (the confirmations are set back to pending in SQL)
+#   BACKENDS=sqlite|postgres   only one backend
+#   BIN=path/to/roadshow       measure another build
+# Targets: 10,000 delivered in under 20 s, at least 50 % of the bare loop's rate,
+# peak RSS under 150 MB.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+count=${1:-10000}
+rounds=${ROUNDS:-1}
+backends=${BACKENDS:-sqlite postgres}
+port=18093
+smtp_port=18094
+parallel=4 # mail.smtp.pool_size's default, and the bare loop's connections and threads
+
+if [ -z "${BIN:-}" ]; then (cd "$root" && cargo build --release --quiet); fi
+bin=${BIN:-$root/target/release/roadshow}
+export CARGO_TARGET_DIR=${TMPDIR:-/tmp}/roadshow-delivery-target
+(cd "$here/delivery" && cargo build --release --quiet)
+tool=$CARGO_TARGET_DIR/release/delivery
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+field() { sed -nE "s/.*[ ]$1=([^ ]+).*/\1/p" | head -1; }
+
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+run() { # backend database-url sql-command...
+  local be=$1 url=$2 tmp api auth
+  shift 2
+  tmp=$(mktemp -d)
+  api="http://127.0.0.1:$port/api/v1"
+  (cd "$tmp" && DATABASE_URL=$url "$bin" demo) >/dev/null 2>&1
+  (cd "$tmp" && DATABASE_URL=$url ROADSHOW__SERVER__PORT=$port ROADSHOW__REMINDERS__WORKER_ENABLED=false \
+    RUST_LOG=warn exec "$bin" serve) >"$tmp/serve.log" 2>&1 &
+  local serve=$!
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+  auth=$(cd "$tmp" && DATABASE_URL=$url "$bin" token create --name bench --role organiser 2>/dev/null)
+  python3 "$here/delivery/attendees.py" "$api" "$auth" 2024d3e0-0000-4000-8000-000000000000 "$count" 8 \
+    | sed "s/^RESULT/[$be] RESULT/"
+  echo "[$be] serve RSS after registering: $(grep VmHWM /proc/$serve/status | awk '{print $2}') KiB peak"
+  stop $serve
+
+  local due="SELECT count(*) FROM emails WHERE kind = 'confirmation' AND status = 'pending'"
+  echo "[$be] due: $("$@" "$due") confirmations; planned reminders: $("$@" "SELECT count(*) FROM emails WHERE kind = 'reminder' AND status = 'pending'")"
+  for round in $(seq "$rounds"); do
+    if [ "$round" -gt 1 ]; then
+      "$@" "UPDATE emails SET status = 'pending', attempts = 0, sent_at = NULL, message_id = NULL WHERE kind = 'confirmation'" >/dev/null
+    fi
+    "$tool" sink "$smtp_port" "$count" >"$tmp/sink.out" 2>&1 &
+    local sink=$!
+    sleep 0.3
+    local t0 t1 worker left
+    t0=$(now)
+    (cd "$tmp" && DATABASE_URL=$url RUST_LOG=warn ROADSHOW__MAIL__TRANSPORT=smtp ROADSHOW__MAIL__SMTP__HOST=127.0.0.1 \
+      ROADSHOW__MAIL__SMTP__PORT=$smtp_port ROADSHOW__MAIL__SMTP__TLS=none ROADSHOW__MAIL__SMTP__POOL_SIZE=$parallel \
+      exec "$bin" worker) >"$tmp/worker.log" 2>&1 &
+    worker=$!
+    # The sink says when the last email arrived; then the database when it is recorded
+    # (polling the database all along would take CPU from the worker).
+    local waited=0
+    while ! grep -q RESULT "$tmp/sink.out"; do
+      kill -0 $worker 2>/dev/null || { echo "[$be] the worker died:"; cat "$tmp/worker.log"; exit 1; }
+      waited=$((waited + 1))
+      [ $waited -lt 15000 ] || { echo "[$be] not all emails arrived in 300 s"; stop $worker; stop $sink; exit 1; }
+      sleep 0.02
+    done
+    while left=$("$@" "$due") && [ "$left" != 0 ]; do sleep 0.02; done
+    t1=$(now)
+    local hwm; hwm=$(awk '/VmHWM/ {print $2}' /proc/$worker/status)
+    stop $worker
+    local got; got=$(grep RESULT "$tmp/sink.out")
+    stop $sink
+    local avg wall rate; avg=$(echo " $got" | field avg_bytes); wall=$(secs "$t0" "$t1")
+    rate=$(awk -v n="$count" -v s="$wall" 'BEGIN { printf "%.0f", n / s }')
+    echo "[$be round $round] roadshow: $count sent in $wall s = $rate emails/s (sink: $got); worker peak RSS $((hwm / 1024)) MB"
+
+    "$tool" sink "$smtp_port" "$count" >"$tmp/sink.out" 2>&1 &
+    sink=$!
+    sleep 0.3
+    local bare; bare=$("$tool" bare "$smtp_port" "$count" "$avg" "$parallel")
+    stop $sink
+    local brate; brate=$(echo " $bare" | field emails_per_s)
+    echo "[$be round $round] bare lettre loop: $bare"
+    echo "[$be round $round] SUMMARY delivered=$count secs=$wall emails_per_s=$rate bare_per_s=$brate ratio=$(awk -v a="$rate" -v b="$brate" 'BEGIN { printf "%.0f%%", 100 * a / b }') worker_rss_mb=$((hwm / 1024)) avg_bytes=$avg"
+  done
+  rm -rf "$tmp"
+}
+
+for be in $backends; do
+  case $be in
+    sqlite)
+      dir=$(mktemp -d)
+      run sqlite "$dir/bench.db" sqlite3 "$dir/bench.db"
+      rm -rf "$dir"
+      ;;
+    postgres)
+      if pg_isready -h 127.0.0.1 -q; then
+        db=roadshow_delivery_$$
+        runuser -u postgres -- psql -qc "CREATE DATABASE $db" >/dev/null
+        run postgres "postgres://postgres@127.0.0.1:5432/$db" psql -qtAX "postgres://postgres@127.0.0.1:5432/$db" -c
+        runuser -u postgres -- psql -qc "DROP DATABASE $db WITH (FORCE)" >/dev/null
+      else
+        echo "PostgreSQL is not running: skipped (start it and run again)"
+      fi
+      ;;
+  esac
+done
