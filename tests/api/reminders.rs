@@ -912,15 +912,21 @@ async fn a_self_service_confirmation_carries_the_manage_link() {
     assert!(smtp.messages().pop().unwrap().text.contains(&link));
 }
 
+/// A `roadshow worker` process, killed if the test ends (or fails) while it runs.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Starts the `roadshow worker` binary on the app's database, sending through SMTP on
 /// `port` with the system clock; `env` adds settings. Its log goes to `dir/NAME.log`.
-fn worker_command(
-    app: &TestApp,
-    dir: &std::path::Path,
-    name: &str,
-    port: u16,
-    env: &[(&str, &str)],
-) -> std::process::Child {
+fn worker_command(app: &TestApp, dir: &std::path::Path, name: &str, port: u16, env: &[(&str, &str)]) -> Running {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_roadshow"));
     cmd.arg("worker")
         .current_dir(dir)
@@ -938,7 +944,7 @@ fn worker_command(
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.spawn().unwrap()
+    Running(cmd.spawn().unwrap())
 }
 
 /// Waits (polling) until `done` holds, failing after `secs` with the workers' logs.
@@ -958,11 +964,11 @@ async fn wait_until(dir: &std::path::Path, secs: u64, what: &str, mut done: impl
     }
 }
 
-/// Waits for a child to exit by itself.
-async fn exit_of(child: &mut std::process::Child, secs: u64) -> std::process::ExitStatus {
+/// Waits for a worker to exit by itself.
+async fn exit_of(child: &mut Running, secs: u64) -> std::process::ExitStatus {
     let started = Instant::now();
     loop {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = child.0.try_wait().unwrap() {
             return status;
         }
         assert!(started.elapsed() < Duration::from_secs(secs), "the worker did not stop");
@@ -993,9 +999,9 @@ async fn attendees(app: &TestApp, ev: &str, n: usize) {
     }
 }
 
-fn sigterm(child: &std::process::Child) {
+fn sigterm(child: &Running) {
     let kill = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
@@ -1062,8 +1068,8 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_duplicates_keep_their_messa
     let settings = [("ROADSHOW__REMINDERS__LEASE_SECS", "3")];
     let mut first = worker_command(&app, dir.path(), "first", smtp.port, &settings);
     wait_until(dir.path(), 60, "no email arrived", || smtp.count() >= 5).await;
-    first.kill().unwrap(); // SIGKILL: no chance to finish or release anything.
-    first.wait().unwrap();
+    first.0.kill().unwrap(); // SIGKILL: no chance to finish or release anything.
+    first.0.wait().unwrap();
     let rows = outbox(&app, &ev);
     let held = rows.iter().filter(|r| r.0 == "pending" && r.2).count();
     assert!(held > 0, "killed mid-batch, holding emails: {rows:?}");
