@@ -225,12 +225,37 @@ pub struct PreviewQuery {
     /// The registration the email is for.
     #[param(value_type = uuid::Uuid)]
     pub registration_id: String,
-    /// The kind of email.
-    #[param(value_type = EmailKind)]
+    /// The kind of email (any but `digest`, which goes to a team).
+    #[param(value_type = PreviewKind)]
     pub kind: String,
     /// For reminders: the rule, e.g. `P1D` (default: the event's first rule).
     #[param(schema_with = crate::schema::duration)]
     pub rule: Option<String>,
+}
+
+/// The kinds of email a registration can be shown: every kind but `digest` (which goes
+/// to a team). Only a schema: the value is read as an [`EmailKind`].
+pub struct PreviewKind;
+
+impl utoipa::PartialSchema for PreviewKind {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("The kind of email a registration can be shown: any but `digest`."))
+            .enum_values(Some(
+                EmailKind::ALL
+                    .iter()
+                    .filter(|k| **k != EmailKind::Digest)
+                    .map(|k| k.as_str()),
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for PreviewKind {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("PreviewKind")
+    }
 }
 
 /// A rendered email.
