@@ -25,9 +25,10 @@ use crate::http::body::{JsonLimit, PUBLIC_JSON_LIMIT};
 use crate::http::error::ApiError;
 use crate::http::openapi::{self, AllowTable, ApiDoc};
 use crate::http::request_log::RedactedSpan;
-use crate::http::{health, respond};
+use crate::http::{health, metrics as metrics_http, respond};
 use crate::mail::worker::Worker;
 use crate::mail::Mailer;
+use crate::metrics::Metrics;
 use crate::public::rate_limit;
 use crate::tokens::cache::TokenCache;
 use crate::tokens::{self, Role};
@@ -43,6 +44,8 @@ pub struct Application {
     db: Database,
     settings: Arc<Settings>,
     clock: Clock,
+    /// The metrics listener (`metrics.listen`), with its port, when metrics are on.
+    metrics: Option<(Metrics, Server, u16)>,
 }
 
 impl Application {
@@ -65,12 +68,21 @@ impl Application {
             clock: clock.clone(),
         });
         let jobs_settings = settings.clone();
+        let metrics = match settings.metrics.address() {
+            Some(address) => Some(metrics_server(address, &db, &clock)?),
+            None => None,
+        };
+        let request_metrics = metrics.as_ref().map(|(m, _, _)| web::Data::new(m.clone()));
         let server = HttpServer::new(move || {
             let (app, api) =
                 App::new()
                     .into_utoipa_app()
                     .openapi(ApiDoc::openapi())
                     .map(|app| {
+                        let app = match &request_metrics {
+                            Some(m) => app.app_data(m.clone()),
+                            None => app,
+                        };
                         app.app_data(state.clone())
                             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                                 ApiError::bad_request(format!("invalid query string: {e}")).into()
@@ -86,6 +98,7 @@ impl Application {
                             .wrap(middleware::from_fn(request_id_header))
                             .wrap(cors(&settings.server.cors_origins))
                             .wrap(TracingLogger::<RedactedSpan>::new())
+                            .wrap(middleware::from_fn(metrics_http::record))
                     })
                     // Every route, each declared once by its handler's route macro: mounting
                     // them here also builds the document's paths.
@@ -131,12 +144,23 @@ impl Application {
             db,
             settings: jobs_settings,
             clock,
+            metrics,
         })
     }
 
     /// The port actually bound.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `/metrics` is served on, when `metrics.listen` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, _, port)| *port)
+    }
+
+    /// This process's metrics, when `metrics.listen` is set (for workers run beside it).
+    pub fn metrics(&self) -> Option<Metrics> {
+        self.metrics.as_ref().map(|(m, _, _)| m.clone())
     }
 
     /// Serves until SIGTERM/SIGINT, then lets in-flight requests finish; background
@@ -148,7 +172,10 @@ impl Application {
         let _mail = match self.settings.reminders.worker_enabled {
             true => {
                 let mailer = Mailer::new(&self.settings.mail).map_err(std::io::Error::other)?;
-                let worker = Worker::new(self.db, mailer, self.clock, self.settings.clone(), &worker_name());
+                let mut worker = Worker::new(self.db, mailer, self.clock, self.settings.clone(), &worker_name());
+                if let Some((metrics, _, _)) = &self.metrics {
+                    worker = worker.with_metrics(metrics.clone());
+                }
                 Some(jobs::deliver_emails(
                     worker,
                     self.settings.reminders.poll_interval_secs,
@@ -156,8 +183,48 @@ impl Application {
             }
             false => None,
         };
-        self.server.await
+        let Some((_, metrics_server, _)) = self.metrics else {
+            return self.server.await;
+        };
+        // The metrics listener lives as long as the API: it stops when the API has.
+        let handle = metrics_server.handle();
+        let server = self.server;
+        let api = async move {
+            let result = server.await;
+            handle.stop(true).await;
+            result
+        };
+        let (result, _) = futures_util::future::join(api, metrics_server).await;
+        result
     }
+}
+
+/// Binds the metrics listener: `GET /metrics` and nothing else, one worker thread,
+/// stopped with the API rather than by signals of its own.
+fn metrics_server(
+    address: std::net::SocketAddr,
+    db: &Database,
+    clock: &Clock,
+) -> std::io::Result<(Metrics, Server, u16)> {
+    let metrics = Metrics::new().map_err(std::io::Error::other)?;
+    let listener = TcpListener::bind(address)?;
+    let port = listener.local_addr()?.port();
+    let endpoint = web::Data::new(metrics_http::Endpoint {
+        metrics: metrics.clone(),
+        db: db.clone(),
+        clock: clock.clone(),
+    });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(endpoint.clone())
+            .route("/metrics", web::get().to(metrics_http::serve))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    tracing::info!(address = %address.ip(), port, "metrics are served at /metrics");
+    Ok((metrics, server, port))
 }
 
 /// A name unique to this worker (host, process, random), stamped on the emails it holds.

@@ -19,6 +19,8 @@ pub struct Settings {
     pub idempotency: IdempotencySettings,
     pub mail: MailSettings,
     pub reminders: ReminderSettings,
+    pub digest: DigestSettings,
+    pub metrics: MetricsSettings,
 }
 
 /// `[server]`: where to listen and how browsers may call us.
@@ -197,6 +199,45 @@ pub struct ReminderSettings {
     pub batch_size: u32,
 }
 
+/// `[digest]`: the daily follow-up digest each team with an email address gets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestSettings {
+    /// `HH:MM`, wall-clock time in each team's zone.
+    pub local_time: String,
+    /// `zh-CN`, `en` or `ja` (teams have no language of their own).
+    pub language: String,
+}
+
+impl DigestSettings {
+    /// `local_time` as a time of day (validated on load).
+    pub fn at(&self) -> chrono::NaiveTime {
+        crate::digests::rules::parse_local_time(&self.local_time)
+            .unwrap_or_else(|_| chrono::NaiveTime::from_hms_opt(8, 30, 0).unwrap_or_default())
+    }
+
+    /// `language` (validated on load).
+    pub fn language(&self) -> crate::contacts::model::Language {
+        crate::contacts::model::Language::parse("digest.language", &self.language)
+            .unwrap_or(crate::contacts::model::Language::ZhCn)
+    }
+}
+
+/// `[metrics]`: the Prometheus endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// `IP:port` of a listener of its own serving `GET /metrics`; empty = off.
+    pub listen: String,
+}
+
+impl MetricsSettings {
+    /// Where to serve metrics, if anywhere (validated on load).
+    pub fn address(&self) -> Option<std::net::SocketAddr> {
+        self.listen.trim().parse().ok()
+    }
+}
+
 /// A configuration problem, always naming the key at fault.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error: {0}")]
@@ -287,6 +328,21 @@ impl Settings {
             return Err(ConfigError(
                 "reminders.max_attempts and reminders.batch_size must be at least 1".into(),
             ));
+        }
+        if let Err(e) = crate::digests::rules::parse_local_time(&self.digest.local_time) {
+            return Err(ConfigError(format!("digest.local_time: {e}")));
+        }
+        if crate::contacts::model::Language::parse("digest.language", &self.digest.language).is_err() {
+            return Err(ConfigError(format!(
+                "digest.language must be zh-CN, en or ja, got {:?}",
+                self.digest.language
+            )));
+        }
+        if !self.metrics.listen.trim().is_empty() && self.metrics.address().is_none() {
+            return Err(ConfigError(format!(
+                "metrics.listen must be empty (off) or an address like 127.0.0.1:9464, got {:?}",
+                self.metrics.listen
+            )));
         }
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError(format!(
@@ -391,6 +447,27 @@ mod tests {
         );
         let e = load(&[("ROADSHOW__MAIL__FROM", "nobody")]).unwrap_err();
         assert!(e.to_string().contains("mail.from"), "{e}");
+        let e = load(&[("ROADSHOW__DIGEST__LOCAL_TIME", "8.30")]).unwrap_err();
+        assert!(e.to_string().contains("digest.local_time"), "{e}");
+        let e = load(&[("ROADSHOW__DIGEST__LANGUAGE", "fr")]).unwrap_err();
+        assert!(e.to_string().contains("digest.language"), "{e}");
+        let e = load(&[("ROADSHOW__METRICS__LISTEN", "localhost")]).unwrap_err();
+        assert!(e.to_string().contains("metrics.listen"), "{e}");
+    }
+
+    #[test]
+    fn digests_at_half_past_eight_in_chinese_and_metrics_off_by_default() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.digest.at(), chrono::NaiveTime::from_hms_opt(8, 30, 0).unwrap());
+        assert_eq!(s.digest.language(), crate::contacts::model::Language::ZhCn);
+        assert_eq!(s.metrics.address(), None);
+        let s = load(&[
+            ("ROADSHOW__DIGEST__LOCAL_TIME", "07:45"),
+            ("ROADSHOW__METRICS__LISTEN", "127.0.0.1:9464"),
+        ])
+        .unwrap();
+        assert_eq!(s.digest.at(), chrono::NaiveTime::from_hms_opt(7, 45, 0).unwrap());
+        assert_eq!(s.metrics.address().map(|a| a.port()), Some(9464));
     }
 
     #[test]

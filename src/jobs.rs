@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::config::IdempotencySettings;
 use crate::db::Database;
+use crate::digests::service::Planned;
 use crate::error::Error;
 use crate::idempotency;
 use crate::mail::worker::{Report, Worker};
@@ -34,12 +35,19 @@ impl Drop for Job {
     }
 }
 
-/// Sends due emails now and then every `interval_secs`, on a thread with its own
-/// runtime; on drop it finishes the emails it holds, then stops.
+/// Each round plans the follow-up digests that have come due, then sends due emails:
+/// now and then every `interval_secs`, on a thread with its own runtime; on drop it
+/// finishes the emails it holds, then stops.
 pub fn deliver_emails(worker: Worker, interval_secs: u64) -> std::io::Result<Job> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let flag = worker.stop_flag();
     let mut job = every(Duration::from_secs(interval_secs.max(1)), "mail-worker", move || {
+        match runtime.block_on(worker.plan_digests()) {
+            Ok(p) if p == Planned::default() => {}
+            Ok(p) => tracing::info!(days = p.days, emails = p.emails, "follow-up digests planned"),
+            // The same days are still unplanned next round.
+            Err(e) => tracing::warn!(error = %e, "planning follow-up digests failed"),
+        }
         match runtime.block_on(worker.deliver_due()) {
             Ok(r) if r == Report::default() => {}
             Ok(r) => tracing::info!(

@@ -178,6 +178,17 @@ pub struct Database {
     writer: Option<std::sync::mpsc::Sender<Box<dyn BatchJob>>>,
 }
 
+/// One pool's use at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    pub name: &'static str,
+    /// Open connections, in use or idle.
+    pub connections: u32,
+    pub idle: u32,
+    /// The most it opens.
+    pub max: u32,
+}
+
 /// The most writes one SQLite transaction takes: enough to amortise the commit,
 /// few enough that no write waits long for the others in its batch.
 const BATCH_MAX: usize = 32;
@@ -403,6 +414,24 @@ impl Database {
     {
         let mut conn = self.write.get().map_err(DbError::from)?;
         transaction(&mut conn, f)
+    }
+
+    /// How full the pools are: `read` and `write` on SQLite (whose writer thread keeps
+    /// one more connection of its own), one `shared` pool on PostgreSQL.
+    pub fn pool_states(&self) -> Vec<PoolState> {
+        let state = |name: &'static str, pool: &DbPool| {
+            let s = pool.state();
+            PoolState {
+                name,
+                connections: s.connections,
+                idle: s.idle_connections,
+                max: pool.max_size(),
+            }
+        };
+        match self.backend {
+            Backend::Sqlite => vec![state("read", &self.read), state("write", &self.write)],
+            Backend::Postgres => vec![state("shared", &self.read)],
+        }
     }
 
     /// A connection for one-off work outside requests (CLI, health checks).

@@ -152,8 +152,8 @@ diesel::table! {
     emails (id) {
         id -> Text,
         registration_id -> Nullable<Text>,
-        event_id -> Text,
-        contact_id -> Text,
+        event_id -> Nullable<Text>,
+        contact_id -> Nullable<Text>,
         kind -> Text,
         rule -> Nullable<Text>,
         due_at -> Timestamp,
@@ -169,6 +169,18 @@ diesel::table! {
         manage_token -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        team_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// One row per team and local day a follow-up digest was planned for.
+    team_digests (team_id, local_date) {
+        team_id -> Text,
+        local_date -> Date,
+        email_id -> Nullable<Text>,
+        items -> Integer,
+        created_at -> Timestamp,
     }
 }
 
@@ -259,6 +271,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     event_reminder_rules,
     emails,
+    team_digests,
     search_docs,
     search_grams,
     search_backfill,

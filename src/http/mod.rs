@@ -7,6 +7,7 @@ pub mod error;
 pub mod health;
 pub mod idempotency;
 pub mod json;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod request_log;

@@ -57,7 +57,7 @@ A revoked token stops working at once on the replica that revoked it and within 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Roadshow API", description = "See DESCRIPTION"),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, crate::reminders::model::PreviewKind)),
     tags(
         (name = "events", description = "Promotion events, each in its own city and time zone"),
         (name = "roadshows", description = "Series of events across cities"),

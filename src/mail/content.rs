@@ -152,6 +152,7 @@ pub fn subject(kind: EmailKind, language: Language, event: &EventRow) -> String 
                 Updated => "活动变更",
                 Cancelled => "活动取消",
                 ManageLink => "报名管理",
+                Digest => "跟进提醒",
             };
             format!("【{tag}】{title} · {month}月{day}日 {time} · {city}")
         }
@@ -164,6 +165,7 @@ pub fn subject(kind: EmailKind, language: Language, event: &EventRow) -> String 
                 Updated => "イベント変更",
                 Cancelled => "イベント中止",
                 ManageLink => "登録の管理",
+                Digest => "フォローアップ",
             };
             format!("【{tag}】{title} · {month}月{day}日 {time} · {city}")
         }
@@ -176,6 +178,7 @@ pub fn subject(kind: EmailKind, language: Language, event: &EventRow) -> String 
                 Updated => "Event updated",
                 Cancelled => "Event cancelled",
                 ManageLink => "Manage your registration",
+                Digest => "Follow-ups",
             };
             format!("{tag}: {title} · {} {time} · {city}", local.format("%-d %b"))
         }

@@ -2,6 +2,7 @@
 //! email, and the worker that sends what the outbox holds.
 
 pub mod content;
+pub mod digest;
 pub mod worker;
 
 use std::path::PathBuf;

@@ -17,14 +17,17 @@ use lettre::message::Mailbox;
 use rand::Rng;
 
 use super::content::{self, Facts};
-use super::{DeliveryError, Mailer};
+use super::{digest, DeliveryError, Mailer};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::contacts::model::ContactRow;
 use crate::db::schema::contacts as contacts_table;
 use crate::db::{Database, Db, DbError};
+use crate::digests::model::Digest;
+use crate::digests::service::{self as digests, Planned};
 use crate::error::Error;
 use crate::events::model::{EventRow, EventStatus};
+use crate::metrics::{Attempt, Metrics};
 use crate::reminders::model::{EmailKind, EmailRow};
 use crate::reminders::queries::{self, Outcome};
 use crate::reminders::rules::backoff;
@@ -78,15 +81,38 @@ pub struct Worker {
     stop: Arc<AtomicBool>,
     /// When the next send may start (`mail.max_per_second`).
     pace: Arc<Mutex<Instant>>,
+    /// Where attempts and failures are counted, when metrics are on.
+    metrics: Option<Metrics>,
 }
 
 /// Everything needed to write one email (read with the rest of its batch).
-struct Loaded {
+enum Loaded {
+    /// An email to an attendee about an event.
+    Attendee(Box<AttendeeEmail>),
+    /// A team's follow-up digest.
+    Digest(Box<DigestEmail>),
+}
+
+struct DigestEmail {
+    email: EmailRow,
+    digest: Digest,
+}
+
+struct AttendeeEmail {
     email: EmailRow,
     event: EventRow,
     contact: ContactRow,
     registration_status: Option<String>,
     unsubscribe_token: Option<String>,
+}
+
+impl Loaded {
+    fn email(&self) -> &EmailRow {
+        match self {
+            Loaded::Attendee(a) => &a.email,
+            Loaded::Digest(d) => &d.email,
+        }
+    }
 }
 
 impl Worker {
@@ -100,7 +126,24 @@ impl Worker {
             owner: owner.into(),
             stop: Arc::default(),
             pace: Arc::new(Mutex::new(Instant::now())),
+            metrics: None,
         }
+    }
+
+    /// The same worker, counting its attempts and failures in `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Plans the follow-up digests due at the clock's "now" (see
+    /// [`digests::plan`]); they are then delivered like any other email.
+    pub async fn plan_digests(&self) -> Result<Planned, WorkerError> {
+        let planned = digests::plan(&self.db, &self.clock, self.settings.digest.at()).await?;
+        if let Some(m) = &self.metrics {
+            m.observe_digests(planned.emails);
+        }
+        Ok(planned)
     }
 
     /// A flag that, once set, makes the worker stop after the emails it holds.
@@ -235,7 +278,7 @@ impl Worker {
                     Some(reason) => Outcome::Cancelled { reason: reason.into() },
                     None => self.send(&l),
                 };
-                if outcomes.unbounded_send((l.email.id, outcome)).is_err() {
+                if outcomes.unbounded_send((l.email().id.clone(), outcome)).is_err() {
                     return Ok(());
                 }
             }
@@ -286,8 +329,21 @@ impl Worker {
 
     /// Renders and sends one email, blocking; answers what to record.
     fn send(&self, l: &Loaded) -> Outcome {
-        let attempt = l.email.attempts + 1;
-        let message_id = content::message_id(&l.email.id, &self.mailer.from);
+        let outcome = self.attempt(l);
+        if let Some(m) = &self.metrics {
+            let how = match &outcome {
+                Outcome::Retry { .. } => Attempt::Transient,
+                Outcome::Failed { .. } => Attempt::Permanent,
+                _ => Attempt::Sent,
+            };
+            m.observe_send(l.email().kind(), how);
+        }
+        outcome
+    }
+
+    fn attempt(&self, l: &Loaded) -> Outcome {
+        let attempt = l.email().attempts + 1;
+        let message_id = content::message_id(&l.email().id, &self.mailer.from);
         let message = match self.build(l, &message_id) {
             Ok(m) => m,
             Err(e) => return Outcome::Failed { error: e },
@@ -312,6 +368,10 @@ impl Worker {
     }
 
     fn build(&self, l: &Loaded, message_id: &str) -> Result<lettre::Message, String> {
+        let l = match l {
+            Loaded::Attendee(a) => a,
+            Loaded::Digest(d) => return self.build_digest(&d.digest, message_id),
+        };
         let to: Mailbox = format!("{} <{}>", quote(&l.contact.name), l.contact.email)
             .parse()
             .or_else(|_| l.contact.email.parse())
@@ -328,6 +388,23 @@ impl Worker {
         })
         .map_err(|e| e.to_string())?;
         content::message(&rendered, &self.mailer.from, to, message_id).map_err(|e| e.to_string())
+    }
+
+    fn build_digest(&self, d: &Digest, message_id: &str) -> Result<lettre::Message, String> {
+        let address = d.team.email.as_deref().unwrap_or_default();
+        let to: Mailbox = format!("{} <{address}>", quote(&d.team.name))
+            .parse()
+            .or_else(|_| address.parse())
+            .map_err(|e| format!("the address {address:?} cannot be mailed: {e}"))?;
+        let sender = self
+            .mailer
+            .from
+            .name
+            .clone()
+            .unwrap_or_else(|| self.mailer.from.email.to_string());
+        let digest_settings = &self.settings.digest;
+        let rendered = digest::render(d, digest_settings.language(), digest_settings.at(), &sender)?;
+        digest::message(&rendered, &self.mailer.from, to, message_id).map_err(|e| e.to_string())
     }
 
     /// Spaces sends out to `mail.max_per_second` (shared by this worker's threads).
@@ -418,14 +495,14 @@ fn load(c: &mut Db, ids: &[String]) -> Result<Vec<Loaded>, Error> {
         set.into_iter().collect()
     };
     let found_events: HashMap<String, EventRow> = events_table::table
-        .filter(events_table::id.eq_any(unique(|e| Some(&e.event_id))))
+        .filter(events_table::id.eq_any(unique(|e| e.event_id.as_ref())))
         .select(EventRow::as_select())
         .load::<EventRow>(c)?
         .into_iter()
         .map(|e| (e.id.clone(), e))
         .collect();
     let found_contacts: HashMap<String, (ContactRow, Option<String>)> = contacts_table::table
-        .filter(contacts_table::id.eq_any(unique(|e| Some(&e.contact_id))))
+        .filter(contacts_table::id.eq_any(unique(|e| e.contact_id.as_ref())))
         .select((ContactRow::as_select(), contacts_table::unsubscribe_token))
         .load::<(ContactRow, Option<String>)>(c)?
         .into_iter()
@@ -439,14 +516,21 @@ fn load(c: &mut Db, ids: &[String]) -> Result<Vec<Loaded>, Error> {
         .collect();
     rows.into_iter()
         .map(|email| {
+            if email.kind() == EmailKind::Digest {
+                let digest = digests::load(c, &email.id)?;
+                return Ok(Loaded::Digest(Box::new(DigestEmail { email, digest })));
+            }
+            let missing = || Error::Internal(format!("email {} names no event or contact", email.id));
+            let event_id = email.event_id.clone().ok_or_else(missing)?;
+            let contact_id = email.contact_id.clone().ok_or_else(missing)?;
             let event = found_events
-                .get(&email.event_id)
+                .get(&event_id)
                 .cloned()
-                .ok_or_else(|| Error::NotFound(format!("no event with id {}", email.event_id)))?;
+                .ok_or_else(|| Error::NotFound(format!("no event with id {event_id}")))?;
             let (contact, unsubscribe_token) = found_contacts
-                .get(&email.contact_id)
+                .get(&contact_id)
                 .cloned()
-                .ok_or_else(|| Error::NotFound(format!("no contact with id {}", email.contact_id)))?;
+                .ok_or_else(|| Error::NotFound(format!("no contact with id {contact_id}")))?;
             let registration_status = match &email.registration_id {
                 Some(r) => Some(
                     statuses
@@ -456,13 +540,13 @@ fn load(c: &mut Db, ids: &[String]) -> Result<Vec<Loaded>, Error> {
                 ),
                 None => None,
             };
-            Ok(Loaded {
+            Ok(Loaded::Attendee(Box::new(AttendeeEmail {
                 email,
                 event,
                 contact,
                 registration_status,
                 unsubscribe_token,
-            })
+            })))
         })
         .collect()
 }
@@ -470,6 +554,10 @@ fn load(c: &mut Db, ids: &[String]) -> Result<Vec<Loaded>, Error> {
 /// Why an email due now should not go out after all (the outbox is kept in step with
 /// changes, so this is the safety net for races and downtime).
 fn skip_reason(l: &Loaded, now: NaiveDateTime) -> Option<&'static str> {
+    let l = match l {
+        Loaded::Attendee(a) => a,
+        Loaded::Digest(d) => return digest_skip_reason(&d.digest, now),
+    };
     let kind = l.email.kind();
     if l.contact.erased_at.is_some() {
         return Some("the contact was erased");
@@ -488,6 +576,20 @@ fn skip_reason(l: &Loaded, now: NaiveDateTime) -> Option<&'static str> {
     }
     if l.event.starts_at <= now {
         return Some("the event had already started when this email came due");
+    }
+    None
+}
+
+/// Why a digest due now should not go out after all.
+fn digest_skip_reason(d: &Digest, now: NaiveDateTime) -> Option<&'static str> {
+    if d.team.email.is_none() {
+        return Some("the team has no email address any more");
+    }
+    if !crate::digests::rules::still_current(d.day, now.and_utc(), d.team.tz()) {
+        return Some("the team's day is over; the next digest lists what is still due");
+    }
+    if d.total() == 0 {
+        return Some("nothing is overdue or due that day any more");
     }
     None
 }

@@ -98,6 +98,8 @@ pub async fn registration_emails(
 }
 
 /// Render the email a registration would get, without sending it.
+///
+/// A `digest` goes to a team, not to a registration: asking for one is a 422.
 #[utoipa::path(tag = "reminders", operation_id = "previewEmail",
     params(PreviewQuery),
     responses((status = 200, description = "The rendered email", body = Preview),

@@ -22,6 +22,8 @@ string_enum! {
         Cancelled => "cancelled",
         Promoted => "promoted",
         ManageLink => "manage_link",
+        /// A team's daily list of overdue and due follow-ups (never tied to an event).
+        Digest => "digest",
     }
 }
 
@@ -41,8 +43,9 @@ string_enum! {
 pub struct EmailRow {
     pub id: String,
     pub registration_id: Option<String>,
-    pub event_id: String,
-    pub contact_id: String,
+    /// The event and the attendee, for every kind but `digest`.
+    pub event_id: Option<String>,
+    pub contact_id: Option<String>,
     #[diesel(deserialize_as = Known<EmailKind>)]
     pub kind: String,
     pub rule: Option<String>,
@@ -66,6 +69,8 @@ pub struct EmailRow {
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
+    /// The team a digest goes to.
+    pub team_id: Option<String>,
 }
 
 impl EmailRow {
@@ -81,8 +86,8 @@ impl EmailRow {
         EmailRow {
             id: uuid::Uuid::new_v4().to_string(),
             registration_id: registration_id.map(String::from),
-            event_id: event_id.to_string(),
-            contact_id: contact_id.to_string(),
+            event_id: Some(event_id.to_string()),
+            contact_id: Some(contact_id.to_string()),
             kind: kind.as_str().into(),
             rule: None,
             due_at,
@@ -98,6 +103,33 @@ impl EmailRow {
             manage_token: None,
             created_at: now,
             updated_at: now,
+            team_id: None,
+        }
+    }
+
+    /// A pending digest for a team, due at once.
+    pub fn digest(team_id: &str, now: NaiveDateTime) -> Self {
+        EmailRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            registration_id: None,
+            event_id: None,
+            contact_id: None,
+            kind: EmailKind::Digest.as_str().into(),
+            rule: None,
+            due_at: now,
+            status: EmailStatus::Pending.as_str().into(),
+            attempts: 0,
+            last_error: None,
+            next_attempt_at: now,
+            lease_owner: None,
+            lease_until: None,
+            sent_at: None,
+            message_id: None,
+            waitlist_position: None,
+            manage_token: None,
+            created_at: now,
+            updated_at: now,
+            team_id: Some(team_id.to_string()),
         }
     }
 
@@ -140,7 +172,8 @@ pub struct Email {
 }
 
 impl Email {
-    /// The API view of a stored email, with times shown in `tz`.
+    /// The API view of a stored email, with times shown in `tz`. Only emails about an
+    /// event are listed (the lists join the event), so both ids are there.
     pub fn from_row(r: EmailRow, tz: Tz) -> Self {
         Email {
             kind: r.kind(),
@@ -149,8 +182,8 @@ impl Email {
             sent_at: r.sent_at.map(|t| in_zone(t, tz)),
             id: r.id,
             registration_id: r.registration_id,
-            event_id: r.event_id,
-            contact_id: r.contact_id,
+            event_id: r.event_id.unwrap_or_default(),
+            contact_id: r.contact_id.unwrap_or_default(),
             rule: r.rule,
             attempts: r.attempts,
             last_error: r.last_error,
@@ -192,12 +225,37 @@ pub struct PreviewQuery {
     /// The registration the email is for.
     #[param(value_type = uuid::Uuid)]
     pub registration_id: String,
-    /// The kind of email.
-    #[param(value_type = EmailKind)]
+    /// The kind of email (any but `digest`, which goes to a team).
+    #[param(value_type = PreviewKind)]
     pub kind: String,
     /// For reminders: the rule, e.g. `P1D` (default: the event's first rule).
     #[param(schema_with = crate::schema::duration)]
     pub rule: Option<String>,
+}
+
+/// The kinds of email a registration can be shown: every kind but `digest` (which goes
+/// to a team). Only a schema: the value is read as an [`EmailKind`].
+pub struct PreviewKind;
+
+impl utoipa::PartialSchema for PreviewKind {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("The kind of email a registration can be shown: any but `digest`."))
+            .enum_values(Some(
+                EmailKind::ALL
+                    .iter()
+                    .filter(|k| **k != EmailKind::Digest)
+                    .map(|k| k.as_str()),
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for PreviewKind {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("PreviewKind")
+    }
 }
 
 /// A rendered email.

@@ -251,6 +251,17 @@ pub fn due(c: &mut Db, now: NaiveDateTime, limit: i64) -> Result<Vec<String>, Er
         .load(c)?)
 }
 
+/// How many emails the outbox holds by kind and status.
+pub fn counts(c: &mut Db) -> Result<Vec<(EmailKind, EmailStatus, i64)>, Error> {
+    let rows: Vec<(String, String, i64)> = emails::table
+        .group_by((emails::kind, emails::status))
+        .select((emails::kind, emails::status, diesel::dsl::count_star()))
+        .load(c)?;
+    rows.into_iter()
+        .map(|(k, s, n)| Ok((EmailKind::from_stored(&k)?, EmailStatus::from_stored(&s)?, n)))
+        .collect()
+}
+
 /// When the oldest email still waiting became due.
 pub fn oldest_due(c: &mut Db, now: NaiveDateTime) -> Result<Option<NaiveDateTime>, Error> {
     Ok(emails::table

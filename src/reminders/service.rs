@@ -97,6 +97,12 @@ pub async fn preview(ctx: &AppState, q: PreviewQuery) -> Result<Preview, Error> 
     let mut checks = Checks::default();
     let registration_id = checks.check(uuid("registration_id", &q.registration_id));
     let kind = checks.check(EmailKind::parse("kind", &q.kind));
+    if kind == Some(EmailKind::Digest) {
+        checks.fail(
+            "kind",
+            "a digest goes to a team, not to a registration: there is nothing to preview",
+        );
+    }
     if let Some(rule) = &q.rule {
         if let Err(m) = rules::parse(rule) {
             checks.fail("rule", m);

@@ -84,6 +84,10 @@ pub struct TestApp {
     /// The app's database and settings, for tests that run a mail worker on them.
     pub database: Database,
     pub settings: std::sync::Arc<Settings>,
+    /// The port of `/metrics` when the test set `metrics.listen`.
+    pub metrics_port: Option<u16>,
+    /// The app's metrics (for a test's own worker to count into), when on.
+    pub metrics: Option<roadshow::metrics::Metrics>,
     /// Kept so the database lives as long as the app.
     _db: TestDb,
 }
@@ -165,6 +169,7 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp 
     let shared = std::sync::Arc::new(settings.clone());
     let app = Application::build(settings, database.clone(), clock.clone()).expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
+    let (metrics_port, metrics) = (app.metrics_port(), app.metrics());
     tokio::spawn(app.run());
     TestApp {
         base,
@@ -175,6 +180,8 @@ pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp 
         clock,
         database,
         settings: shared,
+        metrics_port,
+        metrics,
         _db: db,
     }
 }

@@ -70,14 +70,14 @@ impl Handler for Sink {
 }
 
 /// A real SMTP server on a loopback port.
-struct Smtp {
-    port: u16,
+pub(crate) struct Smtp {
+    pub(crate) port: u16,
     inbox: Arc<Mutex<Vec<Received>>>,
 }
 
 impl Smtp {
     /// Starts a server on a free port.
-    fn start(refuse: &[&str]) -> Smtp {
+    pub(crate) fn start(refuse: &[&str]) -> Smtp {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         Smtp::on(listener, refuse)
     }
@@ -117,7 +117,7 @@ impl Smtp {
         Smtp { port, inbox }
     }
 
-    fn messages(&self) -> Vec<Mail> {
+    pub(crate) fn messages(&self) -> Vec<Mail> {
         self.inbox.lock().unwrap().iter().map(Mail::parse).collect()
     }
 
@@ -128,14 +128,14 @@ impl Smtp {
 
 /// A received message, parsed.
 #[derive(Debug, Clone)]
-struct Mail {
-    to: Vec<String>,
-    subject: String,
-    message_id: String,
-    headers: HashMap<String, String>,
-    text: String,
-    html: String,
-    ics: String,
+pub(crate) struct Mail {
+    pub(crate) to: Vec<String>,
+    pub(crate) subject: String,
+    pub(crate) message_id: String,
+    pub(crate) headers: HashMap<String, String>,
+    pub(crate) text: String,
+    pub(crate) html: String,
+    pub(crate) ics: String,
 }
 
 impl Mail {
@@ -174,7 +174,7 @@ fn collect(part: &mailparse::ParsedMail, out: &mut (String, String, String)) {
 }
 
 /// A worker on the app's database that sends through SMTP on `port`.
-fn worker_on(app: &TestApp, db: Database, port: u16, owner: &str) -> Worker {
+pub(crate) fn worker_on(app: &TestApp, db: Database, port: u16, owner: &str) -> Worker {
     let mut settings = (*app.settings).clone();
     settings.mail.transport = MailTransport::Smtp;
     settings.mail.smtp.host = "127.0.0.1".into();
@@ -191,7 +191,7 @@ fn worker(app: &TestApp, smtp: &Smtp) -> Worker {
 }
 
 /// Sets the app's clock to a UTC time.
-fn set_clock(app: &TestApp, y: i32, m: u32, d: u32, h: u32, min: u32) {
+pub(crate) fn set_clock(app: &TestApp, y: i32, m: u32, d: u32, h: u32, min: u32) {
     app.clock.set(Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap());
 }
 
