@@ -405,6 +405,36 @@ mod tests {
     }
 
     #[test]
+    fn manage_links_say_whether_the_registration_stands_in_every_language() {
+        let (e, from) = (event(), "Roadshow <noreply@rs.example>".parse::<Mailbox>().unwrap());
+        for (lang, stands, again) in [
+            ("en", "Nothing has changed", "register again"),
+            ("zh-CN", "报名没有任何变化", "重新报名"),
+            ("ja", "ご登録に変更はありません", "再登録"),
+        ] {
+            let c = contact(lang, None);
+            let mut f = facts(EmailKind::ManageLink, &e, &c, &from);
+            let r = render(&f).unwrap();
+            assert!(r.text.contains(stands) && !r.text.contains(again), "{}", r.text);
+            assert!(r.html.contains(stands), "{}", r.html);
+            assert_eq!(r.method, Method::Request);
+            f.registration_cancelled = true;
+            let r = render(&f).unwrap();
+            assert!(r.text.contains(again) && !r.text.contains(stands), "{}", r.text);
+            assert!(r.html.contains(again), "{}", r.html);
+            assert!(r.text.contains("https://rs.example/api/v1/public/registrations/tok"));
+            assert_eq!(
+                r.method,
+                Method::Cancel,
+                "the calendar entry goes with the registration"
+            );
+            // Other kinds never offer to register again.
+            f.kind = EmailKind::Cancelled;
+            assert!(!render(&f).unwrap().text.contains(again));
+        }
+    }
+
+    #[test]
     fn messages_carry_the_deterministic_id_and_one_click_unsubscribe() {
         let (e, from) = (event(), "Roadshow <noreply@rs.example>".parse::<Mailbox>().unwrap());
         let c = contact("zh-CN", None);
