@@ -103,7 +103,11 @@ fn check_open(event: &EventRow, now: NaiveDateTime) -> Result<(), Error> {
 ///   [`plan::MANAGE_LINK_INTERVAL_MINUTES`].
 ///
 /// Both branches run under the event's lock, in one transaction, so two concurrent
-/// requests with one new address give one registration and two identical answers.
+/// requests with one new address give one registration and two identical answers. They
+/// still differ in work, so in time (a new registration writes more rows than a re-sent
+/// link, a throttled one writes none): about 3.7, 3.1 and 1.8 ms on local SQLite, small
+/// beside network jitter. Hiding it fully would mean queueing every request for the
+/// worker and answering before it is looked at.
 pub async fn register(ctx: &AppState, id: String, input: RegisterInput) -> Result<PublicRegistrationAccepted, Error> {
     let now = ctx.clock.now();
     let fields = match &input.person {

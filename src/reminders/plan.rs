@@ -1,7 +1,8 @@
 //! Planning: what the outbox gets when something changes. Each function runs inside the
 //! transaction of the change that calls it, so an email is planned exactly when the
 //! change commits. Reminders go only to contacts who consent; confirmations, waitlist
-//! notes, updates and cancellations are transactional and go to everyone concerned.
+//! notes, updates, cancellations and manage links are transactional and go to everyone
+//! concerned.
 
 use chrono::NaiveDateTime;
 use chrono_tz::Tz;
