@@ -8,13 +8,15 @@
 #   bash tests/readme_walkthrough.sh
 #
 # ROADSHOW_API (default http://127.0.0.1:8080/api/v1) and ADMIN_TOKEN (default: read
-# from ADMIN_TOKEN_FILE, default data/admin-token) point it elsewhere. .ci/contract.sh
-# runs it. Needs curl and jq.
+# from ADMIN_TOKEN_FILE, default data/admin-token) point it elsewhere; ROADSHOW_OUTBOX
+# (default data/outbox) is where the server's file transport writes emails, read for
+# the manage links. .ci/contract.sh runs it. Needs curl, jq and python3.
 set -uo pipefail
 
 API=${ROADSHOW_API:-http://127.0.0.1:8080/api/v1}
 ADMIN=${ADMIN_TOKEN:-$(cat "${ADMIN_TOKEN_FILE:-data/admin-token}")} || exit 2
-for tool in curl jq; do command -v $tool >/dev/null || { echo "needs $tool" >&2; exit 2; }; done
+OUTBOX=${ROADSHOW_OUTBOX:-data/outbox}
+for tool in curl jq python3; do command -v $tool >/dev/null || { echo "needs $tool" >&2; exit 2; }; done
 
 fails=0 steps=0
 body=$(mktemp) headers=$(mktemp)
@@ -50,6 +52,39 @@ same() {
   if [ "$2" = "$3" ]; then echo "ok   $1"; else fails=$((fails + 1)); echo "FAIL $1: got '$2', want '$3'"; fi
 }
 header() { tr -d '\r' <"$headers" | awk -v h="$(echo "$1" | tr 'A-Z' 'a-z')" -F': ' 'tolower($1) == h { print $2 }'; }
+# wait_for_link ADDRESS OLD: the first manage token other than OLD in the emails to
+# ADDRESS in $OUTBOX (the server's mail.file.dir: the file transport writes each email
+# there), waiting up to 30 s for the mail worker; empty if none came.
+wait_for_link() {
+  local token= i
+  for i in $(seq 60); do
+    token=$(python3 - "$OUTBOX" "$1" "$2" <<'PY'
+import email, email.policy, glob, os, re, sys
+folder, to, old = sys.argv[1:4]
+for name in sorted(glob.glob(os.path.join(folder, "*.eml")), key=os.path.getmtime):
+    try:
+        m = email.message_from_bytes(open(name, "rb").read(), policy=email.policy.default)
+        text = m.get_body(preferencelist=("plain",)).get_content()
+    except Exception:
+        continue  # still being written
+    if to not in str(m["To"]):
+        continue
+    for t in re.findall(r"/public/registrations/(rs_[A-Za-z0-9_-]{43})", text):
+        if t != old:
+            print(t)
+            sys.exit()
+PY
+)
+    [ -n "$token" ] && break
+    sleep 0.5
+  done
+  echo "$token"
+}
+# check_link "WHAT" TOKEN: a FAIL unless a manage token came.
+check_link() {
+  steps=$((steps + 1))
+  if [[ $2 == rs_* ]]; then echo "ok   $1"; else fails=$((fails + 1)); echo "FAIL $1: no email with a link in $OUTBOX"; fi
+}
 json=(-H 'Content-Type: application/json')
 
 # ---- A walk through with curl ------------------------------------------------------
@@ -116,15 +151,32 @@ step "import a spreadsheet with Chinese headers" 200 -X POST "$API/events/$EV/re
   "${auth[@]}" -H 'Content-Type: text/csv' --data-binary $'姓名,邮箱,单位,职务,电话\n李娜,lina@scu.edu.cn,四川大学,教授,\n'
 check "one row created" '.created == 1 and .rows[0].outcome == "created"'
 
-step "open the event to public registration" 200 -X PATCH "$API/events/$EV" "${auth[@]}" \
-  "${json[@]}" -d '{"public_registration":true}'
-step "public self-service registration" 201 -X POST "$API/public/events/$EV/registrations" "${json[@]}" \
-  -d '{"name": "陈教授", "email": "chen@scu.edu.cn", "company_name": "四川大学"}'
-MT=$(jq -r .manage_token "$body")
-check "a manage token" '.manage_token | startswith("rs_")'
+step "an event open to the public" 201 -X POST "$API/events" "${auth[@]}" "${json[@]}" -d '{
+  "title": "“投资浙里”宁波资本与项目对接会", "kind": "matchmaking", "city": "宁波",
+  "timezone": "Asia/Shanghai", "starts_at": "2030-06-18T09:30:00", "status": "scheduled",
+  "public_registration": true
+}'
+PUB=$(jq -r .id "$body")
+public=(-X POST "$API/public/events/$PUB/registrations" "${json[@]}"
+  -d '{"name": "陈教授", "email": "chen@scu.edu.cn", "company_name": "四川大学"}')
+step "public self-service registration" 202 "${public[@]}"
+check "accepted, and no manage token in the answer" \
+  '.status == "accepted" and .email == "chen@scu.edu.cn" and (tostring | contains("rs_") | not)'
+first=$(jq -cS . "$body")
+same "no Location" "$(header Location)" ""
+MT=$(wait_for_link chen@scu.edu.cn "")
+check_link "the confirmation email carries the manage link" "$MT"
+step "the same address again" 202 "${public[@]}"
+same "the same answer" "$(jq -cS . "$body")" "$first"
+MT2=$(wait_for_link chen@scu.edu.cn "$MT")
+check_link "a manage_link email brings the link again" "$MT2"
 step "public view" 200 "$API/public/registrations/$MT"
+check "one registration, registered" '.status == "registered" and .name == "陈教授"'
+step "public view by the link mailed again" 200 "$API/public/registrations/$MT2"
 step "public calendar" 200 "$API/public/registrations/$MT/calendar.ics"
 step "public cancel" 200 -X POST "$API/public/registrations/$MT/cancel"
+step "register again with the link" 200 -X POST "$API/public/registrations/$MT/reactivate"
+check "registered again" '.status == "registered"'
 
 echo "readme walkthrough: $((steps - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -191,6 +191,7 @@ pub fn erase(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<(), Error> {
         .set((
             registrations::notes.eq(None::<String>),
             registrations::manage_token_hash.eq(None::<String>),
+            registrations::reissued_token_hash.eq(None::<String>),
             registrations::updated_at.eq(now),
         ))
         .execute(conn)?;

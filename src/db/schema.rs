@@ -125,6 +125,7 @@ diesel::table! {
         version -> Integer,
         stated_company -> Nullable<Text>,
         stated_name -> Nullable<Text>,
+        reissued_token_hash -> Nullable<Text>,
     }
 }
 

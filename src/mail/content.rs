@@ -25,6 +25,9 @@ pub struct Facts<'a> {
     pub waitlist_position: Option<i32>,
     /// The registration's manage token, when this email may show it.
     pub manage_token: Option<&'a str>,
+    /// Whether the registration is cancelled (a `manage_link` email then offers to
+    /// register again, and its calendar file removes the event).
+    pub registration_cancelled: bool,
     pub unsubscribe_token: Option<&'a str>,
     /// `server.public_base_url` without a trailing slash.
     pub base_url: &'a str,
@@ -93,6 +96,14 @@ pub fn render(f: &Facts) -> Result<Rendered, RenderError> {
         .map(|t| format!("{}/api/v1/public/unsubscribe/{t}", f.base_url));
     let subject = subject(f.kind, language, f.event);
     let sender = f.from.name.clone().unwrap_or_else(|| f.from.email.to_string());
+    // Other kinds never go to a cancelled registration, except an event's cancellation
+    // racing the registration's (which says nothing about registering again).
+    let registration_cancelled = f.kind == EmailKind::ManageLink && f.registration_cancelled;
+    let method = match f.kind {
+        EmailKind::Cancelled => Method::Cancel,
+        _ if registration_cancelled => Method::Cancel,
+        _ => Method::Request,
+    };
     let ctx = context! {
         kind => f.kind.as_str(),
         subject => &subject,
@@ -106,6 +117,8 @@ pub fn render(f: &Facts) -> Result<Rendered, RenderError> {
         position => f.waitlist_position,
         cancel_reason => &f.event.cancel_reason,
         manage_url => manage_url,
+        registration_cancelled => registration_cancelled,
+        removes => method == Method::Cancel,
         unsubscribe_url => &unsubscribe_url,
         sender => sender,
     };
@@ -114,10 +127,6 @@ pub fn render(f: &Facts) -> Result<Rendered, RenderError> {
             .get_template(&format!("{lang}.{suffix}"))
             .and_then(|t| t.render(&ctx))
             .map_err(|e| RenderError(e.to_string()))
-    };
-    let method = match f.kind {
-        EmailKind::Cancelled => Method::Cancel,
-        _ => Method::Request,
     };
     Ok(Rendered {
         language,
@@ -353,6 +362,7 @@ mod tests {
             contact: c,
             waitlist_position: Some(3),
             manage_token: Some("tok"),
+            registration_cancelled: false,
             unsubscribe_token: Some("unsub"),
             base_url: "https://rs.example",
             from,
@@ -401,6 +411,36 @@ mod tests {
             r.text
         );
         assert!(r.calendar.contains("METHOD:CANCEL") && r.calendar.contains("STATUS:CANCELLED"));
+    }
+
+    #[test]
+    fn manage_links_say_whether_the_registration_stands_in_every_language() {
+        let (e, from) = (event(), "Roadshow <noreply@rs.example>".parse::<Mailbox>().unwrap());
+        for (lang, stands, again) in [
+            ("en", "Nothing has changed", "register again"),
+            ("zh-CN", "报名没有任何变化", "重新报名"),
+            ("ja", "ご登録に変更はありません", "再登録"),
+        ] {
+            let c = contact(lang, None);
+            let mut f = facts(EmailKind::ManageLink, &e, &c, &from);
+            let r = render(&f).unwrap();
+            assert!(r.text.contains(stands) && !r.text.contains(again), "{}", r.text);
+            assert!(r.html.contains(stands), "{}", r.html);
+            assert_eq!(r.method, Method::Request);
+            f.registration_cancelled = true;
+            let r = render(&f).unwrap();
+            assert!(r.text.contains(again) && !r.text.contains(stands), "{}", r.text);
+            assert!(r.html.contains(again), "{}", r.html);
+            assert!(r.text.contains("https://rs.example/api/v1/public/registrations/tok"));
+            assert_eq!(
+                r.method,
+                Method::Cancel,
+                "the calendar entry goes with the registration"
+            );
+            // Other kinds never offer to register again.
+            f.kind = EmailKind::Cancelled;
+            assert!(!render(&f).unwrap().text.contains(again));
+        }
     }
 
     #[test]

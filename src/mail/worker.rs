@@ -382,6 +382,7 @@ impl Worker {
             contact: &l.contact,
             waitlist_position: l.email.waitlist_position,
             manage_token: l.email.manage_token.as_deref(),
+            registration_cancelled: l.registration_status.as_deref() == Some("cancelled"),
             unsubscribe_token: l.unsubscribe_token.as_deref(),
             base_url: self.settings.base_url(),
             from: &self.mailer.from,
@@ -571,7 +572,8 @@ fn skip_reason(l: &Loaded, now: NaiveDateTime) -> Option<&'static str> {
     if l.event.status() == EventStatus::Cancelled {
         return Some("the event was cancelled");
     }
-    if l.registration_status.as_deref() == Some("cancelled") {
+    // A manage link goes to a cancelled registration too: it is how its owner registers again.
+    if l.registration_status.as_deref() == Some("cancelled") && kind != EmailKind::ManageLink {
         return Some("the registration was cancelled");
     }
     if l.event.starts_at <= now {

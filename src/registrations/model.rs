@@ -82,6 +82,11 @@ impl RegistrationRow {
         RegistrationStatus::from_checked(&self.status)
     }
 
+    /// How it came in.
+    pub fn source(&self) -> Source {
+        Source::from_checked(&self.source)
+    }
+
     /// Its waitlist ticket, while it is on the waitlist.
     pub fn waiting_ticket(&self) -> Option<i32> {
         self.waitlist_seq
@@ -377,12 +382,26 @@ pub struct PublicEvent {
     pub cancel_reason: Option<String>,
 }
 
-/// The answer to a public registration: the manage token is shown only here.
+/// What a public registration answers: always `accepted`.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PublicRegistrationState {
+    Accepted,
+}
+
+/// The answer to every accepted public registration, the same whether the address was
+/// new, already registered or cancelled: it is made from the request alone, so it says
+/// nothing about anyone's registration. The manage link goes by email to the address.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PublicRegistrationCreated {
-    /// Keep it: it views, cancels and fetches the calendar of this registration.
-    pub manage_token: String,
-    pub registration: PublicRegistration,
+pub struct PublicRegistrationAccepted {
+    pub status: PublicRegistrationState,
+    #[schema(format = Uuid)]
+    pub event_id: String,
+    /// The address as sent (trimmed); the email goes to the registration's address,
+    /// which is the same ignoring case.
+    pub email: String,
+    /// A line for people (English), e.g. to show while they check their inbox.
+    pub message: String,
 }
 
 crate::page_schema!(RegistrationPage, Registration);

@@ -87,14 +87,54 @@ pub fn get(conn: &mut Db, id: &str) -> Result<RegistrationRow, Error> {
         .ok_or_else(|| Error::NotFound(format!("no registration with id {id}")))
 }
 
-/// The registration behind a public manage token, or 404.
+/// The registration behind a public manage token (its first link or the one mailed
+/// last), or 404.
 pub fn by_manage_token(conn: &mut Db, token_hash: &str) -> Result<RegistrationRow, Error> {
     registrations::table
-        .filter(registrations::manage_token_hash.eq(token_hash))
+        .filter(
+            registrations::manage_token_hash
+                .eq(token_hash)
+                .or(registrations::reissued_token_hash.eq(token_hash)),
+        )
         .select(RegistrationRow::as_select())
         .first(conn)
         .optional()?
         .ok_or_else(|| Error::NotFound("no registration for this link".into()))
+}
+
+/// Gives a registration a new manage link (`token_hash`) to mail: its first one if it
+/// has none (an organiser made it), else the reissued one, replacing the previous
+/// reissued link. The first link never changes here, so a stranger who registers again
+/// with the owner's address cannot cut the owner off from it.
+pub fn reissue_link(conn: &mut Db, row: &RegistrationRow, token_hash: &str) -> Result<(), Error> {
+    let target = registrations::table.find(&row.id);
+    match row.manage_token_hash {
+        None => diesel::update(target)
+            .set(registrations::manage_token_hash.eq(token_hash))
+            .execute(conn)?,
+        Some(_) => diesel::update(target)
+            .set(registrations::reissued_token_hash.eq(token_hash))
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
+/// Makes the reissued link `token_hash` the registration's first link, when it is the
+/// reissued one, and the first link the reissued one (both keep working): emails planned
+/// with it from now on must stay valid when the next link is reissued.
+pub fn keep_link(conn: &mut Db, id: &str, token_hash: &str) -> Result<(), Error> {
+    // Both backends read the old values on the right: the two columns swap.
+    diesel::update(
+        registrations::table
+            .find(id)
+            .filter(registrations::reissued_token_hash.eq(token_hash)),
+    )
+    .set((
+        registrations::manage_token_hash.eq(registrations::reissued_token_hash),
+        registrations::reissued_token_hash.eq(registrations::manage_token_hash),
+    ))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// The contact's registration for the event, if any.

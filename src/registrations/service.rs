@@ -17,6 +17,7 @@ use crate::contacts::queries as contacts;
 use crate::context::AppState;
 use crate::db::{retry_race, Db};
 use crate::error::Error;
+use crate::events::model::EventRow;
 use crate::events::queries::{self as events, Place};
 use crate::idempotency::{Claim, Stored};
 use crate::pagination::Page;
@@ -215,6 +216,59 @@ pub fn cancel(c: &mut Db, id: &str, expected: &Precondition, now: NaiveDateTime)
         }
         _ => events::add_counts(c, &event_id, 0, -1, 0)?,
     }
+    Ok(row)
+}
+
+/// Brings a cancelled registration back for the holder of its manage link (who proved
+/// they read that address's email): a seat while any remain, else the waitlist, and the
+/// usual confirmation and reminders carrying `manage_token`. A registration that is not
+/// cancelled is left as it is. Refused like any registration when the event does not
+/// take registrations now (`open` says why).
+pub fn reactivate(
+    c: &mut Db,
+    id: &str,
+    manage_token: &str,
+    open: impl FnOnce(&EventRow) -> Result<(), Error>,
+    now: NaiveDateTime,
+) -> Result<RegistrationRow, Error> {
+    let current = lock(c, id)?;
+    if current.status() != RegistrationStatus::Cancelled {
+        return Ok(current);
+    }
+    let event = events::get(c, &current.event_id)?;
+    open(&event)?;
+    let Some(place) = events::take_place(c, &event.id, now)? else {
+        rules::check_open(&event, now)?;
+        return Err(Error::conflict("registration is not open right now; try again"));
+    };
+    let (status, waitlist_seq, waitlist_position) = match place {
+        Place::Seat => (RegistrationStatus::Registered, None, None),
+        Place::Waitlist { ticket, position } => (RegistrationStatus::Waitlisted, Some(ticket), Some(position)),
+    };
+    let row = RegistrationRow {
+        status: status.as_str().into(),
+        waitlist_seq,
+        cancelled_at: None,
+        ..bumped(&current, now)
+    };
+    queries::save(c, &row, current.version)?;
+    let contact = contacts::get(c, &row.contact_id)?;
+    plan::registered(
+        c,
+        EventTime {
+            id: &event.id,
+            starts_at: event.starts_at,
+            tz: event.tz(),
+        },
+        Recipient {
+            registration_id: &row.id,
+            contact_id: &contact.id,
+            consents: contact.consent_reminders,
+        },
+        waitlist_position,
+        Some(manage_token),
+        now,
+    )?;
     Ok(row)
 }
 

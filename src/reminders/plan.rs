@@ -1,7 +1,8 @@
 //! Planning: what the outbox gets when something changes. Each function runs inside the
 //! transaction of the change that calls it, so an email is planned exactly when the
 //! change commits. Reminders go only to contacts who consent; confirmations, waitlist
-//! notes, updates and cancellations are transactional and go to everyone concerned.
+//! notes, updates, cancellations and manage links are transactional and go to everyone
+//! concerned.
 
 use chrono::NaiveDateTime;
 use chrono_tz::Tz;
@@ -118,6 +119,52 @@ pub fn promoted(c: &mut Db, event: EventTime, who: Recipient, now: NaiveDateTime
     row.manage_token = token.clone();
     queries::insert(c, &row)?;
     reminders(c, event, who, token.as_deref(), now)
+}
+
+/// How long after a `manage_link` email no other is planned for the same registration:
+/// registering again with someone's address must not become a way to fill their inbox
+/// (the public rate limit is per client address, this is per registration).
+pub const MANAGE_LINK_INTERVAL_MINUTES: i64 = 10;
+
+/// Whether a `manage_link` email for the registration was planned within
+/// [`MANAGE_LINK_INTERVAL_MINUTES`] and is still waiting or went out: then its link is on
+/// its way or in the inbox, and another would only repeat it.
+pub fn manage_link_recent(c: &mut Db, registration_id: &str, now: NaiveDateTime) -> Result<bool, Error> {
+    let since = now - chrono::Duration::minutes(MANAGE_LINK_INTERVAL_MINUTES);
+    queries::planned_since(c, registration_id, EmailKind::ManageLink, since)
+}
+
+/// Someone registered again with the address of an existing registration (in any state):
+/// its manage link goes at once to the contact's stored address, never to whoever asked.
+/// An older `manage_link` still waiting is dropped: its link was replaced by this one.
+pub fn manage_link(
+    c: &mut Db,
+    event: EventTime,
+    who: Recipient,
+    manage_token: &str,
+    now: NaiveDateTime,
+) -> Result<(), Error> {
+    queries::cancel_pending(
+        c,
+        Scope::Registration(who.registration_id),
+        Some(&[EmailKind::ManageLink]),
+        "a newer manage link was sent",
+        now,
+    )?;
+    if event.started(now) {
+        return Ok(());
+    }
+    queries::unsubscribe_token(c, who.contact_id)?;
+    let mut row = EmailRow::pending(
+        EmailKind::ManageLink,
+        event.id,
+        who.contact_id,
+        Some(who.registration_id),
+        now,
+        now,
+    );
+    row.manage_token = Some(manage_token.to_string());
+    queries::insert(c, &row)
 }
 
 /// A registration was cancelled: nothing more goes out for it.

@@ -132,16 +132,32 @@ pub fn scrub_contact(c: &mut Db, contact_id: &str) -> Result<(), Error> {
 }
 
 /// A manage token still held by a pending email of the registration, to carry over into
-/// emails planned for it now.
+/// emails planned for it now. Not a `manage_link` email's: that one may carry a reissued
+/// link, which the next reissue replaces.
 pub fn live_manage_token(c: &mut Db, registration_id: &str) -> Result<Option<String>, Error> {
     Ok(emails::table
         .filter(emails::registration_id.eq(registration_id))
         .filter(status_is(EmailStatus::Pending))
+        .filter(emails::kind.ne(EmailKind::ManageLink.as_str()))
         .filter(emails::manage_token.is_not_null())
         .select(emails::manage_token)
         .first::<Option<String>>(c)
         .optional()?
         .flatten())
+}
+
+/// Whether an email of `kind` for the registration was planned at or after `since` and is
+/// still waiting or was sent.
+pub fn planned_since(c: &mut Db, registration_id: &str, kind: EmailKind, since: NaiveDateTime) -> Result<bool, Error> {
+    let found: Option<String> = emails::table
+        .filter(emails::registration_id.eq(registration_id))
+        .filter(emails::kind.eq(kind.as_str()))
+        .filter(emails::created_at.ge(since))
+        .filter(emails::status.eq_any([EmailStatus::Pending.as_str(), EmailStatus::Sent.as_str()]))
+        .select(emails::id)
+        .first(c)
+        .optional()?;
+    Ok(found.is_some())
 }
 
 /// The contact's unsubscribe secret, made on first use.

@@ -14,6 +14,7 @@ use crate::events::model::EventStatus;
 use crate::events::queries as events;
 use crate::mail::content::{self, Facts};
 use crate::pagination::{self, Page};
+use crate::registrations::model::RegistrationStatus;
 use crate::registrations::queries as registrations;
 use crate::validation::{uuid, Checks};
 
@@ -134,8 +135,11 @@ pub async fn preview(ctx: &AppState, q: PreviewQuery) -> Result<Preview, Error> 
                 event: &event,
                 contact: &contact,
                 waitlist_position: position.and_then(|p| i32::try_from(p).ok()),
-                // The real token is only in the email itself; the preview shows its place.
-                manage_token: registration.manage_token_hash.as_ref().map(|_| "…"),
+                // The real token is only in the email itself; the preview shows its place
+                // (a `manage_link` email always has one: it issues it).
+                manage_token: (registration.manage_token_hash.is_some() || kind == EmailKind::ManageLink)
+                    .then_some("…"),
+                registration_cancelled: registration.status() == RegistrationStatus::Cancelled,
                 unsubscribe_token: Some(unsubscribe.as_deref().unwrap_or("…")),
                 base_url: &base_url,
                 from: &from,

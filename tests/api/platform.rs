@@ -337,7 +337,7 @@ async fn docs_work_offline() {
         "Contact",
         "Company",
         "ImportReport",
-        "PublicRegistrationCreated",
+        "PublicRegistrationAccepted",
     ] {
         assert!(
             doc.body["components"]["schemas"][schema].is_object(),

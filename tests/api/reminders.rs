@@ -19,9 +19,9 @@ use crate::helpers::{id, spawn, TestApp};
 
 /// One message as the SMTP server received it.
 #[derive(Debug, Clone)]
-struct Received {
-    to: Vec<String>,
-    raw: Vec<u8>,
+pub(crate) struct Received {
+    pub(crate) to: Vec<String>,
+    pub(crate) raw: Vec<u8>,
 }
 
 /// The SMTP server's session handler: keeps every message, refuses listed recipients
@@ -69,7 +69,7 @@ impl Handler for Sink {
     }
 }
 
-/// A real SMTP server on a loopback port.
+/// A real SMTP server on a loopback port (the public self-service tests use it too).
 pub(crate) struct Smtp {
     pub(crate) port: u16,
     inbox: Arc<Mutex<Vec<Received>>>,
@@ -139,7 +139,7 @@ pub(crate) struct Mail {
 }
 
 impl Mail {
-    fn parse(r: &Received) -> Mail {
+    pub(crate) fn parse(r: &Received) -> Mail {
         use mailparse::MailHeaderMap;
         let parsed = mailparse::parse_mail(&r.raw).expect("a parseable message");
         let mut parts = (String::new(), String::new(), String::new());
@@ -186,7 +186,7 @@ pub(crate) fn worker_on(app: &TestApp, db: Database, port: u16, owner: &str) -> 
     Worker::new(db, mailer, app.clock.clone(), Arc::new(settings), owner)
 }
 
-fn worker(app: &TestApp, smtp: &Smtp) -> Worker {
+pub(crate) fn worker(app: &TestApp, smtp: &Smtp) -> Worker {
     worker_on(app, app.database.clone(), smtp.port, "test-worker")
 }
 
@@ -195,13 +195,13 @@ pub(crate) fn set_clock(app: &TestApp, y: i32, m: u32, d: u32, h: u32, min: u32)
     app.clock.set(Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap());
 }
 
-async fn emails(app: &TestApp, path: &str) -> Vec<Value> {
+pub(crate) async fn emails(app: &TestApp, path: &str) -> Vec<Value> {
     let r = app.get(path).await;
     assert_eq!(r.status, 200, "{}", r.text);
     r.body["items"].as_array().unwrap().clone()
 }
 
-fn kinds(items: &[Value]) -> Vec<String> {
+pub(crate) fn kinds(items: &[Value]) -> Vec<String> {
     items
         .iter()
         .map(|e| match e["rule"].as_str() {
@@ -221,14 +221,14 @@ fn attendee(name: &str, email: &str, language: &str, timezone: Option<&str>) -> 
 }
 
 /// The Fuzhou forum on 4 March 2030, 14:00 in Shanghai (06:00 UTC).
-async fn forum(app: &TestApp, fields: Value) -> String {
+pub(crate) async fn forum(app: &TestApp, fields: Value) -> String {
     let mut body = json!({ "venue": "福州香格里拉大酒店", "address": "福州市鼓楼区新权路9号" });
     crate::helpers::merge(&mut body, fields);
     app.open_event(body).await
 }
 
 /// Parses an .ics text and answers its METHOD and the event's SEQUENCE and UID.
-fn calendar(ics: &str) -> (String, String, String) {
+pub(crate) fn calendar(ics: &str) -> (String, String, String) {
     let unfolded = icalendar::parser::unfold(ics);
     let cal = icalendar::parser::read_calendar(&unfolded).expect("a parseable calendar");
     let prop = |props: &[icalendar::parser::Property], name: &str| {
@@ -876,40 +876,6 @@ async fn the_worker_command_writes_due_emails_as_files_and_stops_on_sigterm() {
     assert!(mail.subject.starts_with("Registered: "), "{}", mail.subject);
     let listed = emails(&app, &format!("/api/v1/events/{ev}/emails?status=sent")).await;
     assert_eq!(listed.len(), 1);
-}
-
-#[tokio::test]
-async fn a_self_service_confirmation_carries_the_manage_link() {
-    let app = spawn().await;
-    let smtp = Smtp::start(&[]);
-    let w = worker(&app, &smtp);
-    set_clock(&app, 2030, 2, 1, 0, 0);
-    let ev = forum(&app, json!({ "public_registration": true })).await;
-    let r = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/public/events/{ev}/registrations"),
-            None,
-            Some(json!({ "name": "Li Na", "email": "li@example.cn", "language": "en" })),
-            &[],
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let token = r.body["manage_token"].as_str().unwrap();
-    assert_eq!(w.deliver_due().await.unwrap().sent, 1);
-    let mail = smtp.messages().pop().unwrap();
-    let link = format!("https://roadshow.test/api/v1/public/registrations/{token}");
-    assert!(mail.text.contains(&link), "{}", mail.text);
-    // In HTML the link is entity-escaped (`/` as `&#x2f;`), which browsers read back.
-    assert!(
-        mail.html.contains(&format!("&#x2f;registrations&#x2f;{token}")),
-        "{}",
-        mail.html
-    );
-    // The week-before reminder shows it too; once sent, the outbox forgets the token.
-    set_clock(&app, 2030, 2, 25, 6, 0);
-    assert_eq!(w.deliver_due().await.unwrap().sent, 1);
-    assert!(smtp.messages().pop().unwrap().text.contains(&link));
 }
 
 /// A `roadshow worker` process, killed if the test ends (or fails) while it runs.
