@@ -154,7 +154,7 @@ pub fn find_or_create(conn: &mut Db, name: &str, now: NaiveDateTime) -> Result<C
         name: Some(name.to_string()),
         ..Default::default()
     };
-    let row = super::model::new_company(input, uuid::Uuid::new_v4().to_string(), now)?;
+    let row = super::model::new_company(input, crate::ids::new_id(), now)?;
     insert(conn, &row)?;
     Ok(row)
 }

@@ -1,7 +1,5 @@
 //! Company use cases: each write is one transaction, with "now" from the context's clock.
 
-use uuid::Uuid;
-
 use super::model::{self, country, Company, CompanyPatch, CompanyQuery, CompanyRow, NewCompany};
 use super::queries::{self, Filter, Key};
 use crate::context::AppState;
@@ -12,7 +10,7 @@ use crate::validation::Checks;
 
 /// Creates a company; a name already taken (ignoring case and spacing) is a conflict.
 pub async fn create(ctx: &AppState, input: NewCompany) -> Result<CompanyRow, Error> {
-    let row = model::new_company(input, Uuid::new_v4().to_string(), ctx.clock.now())?;
+    let row = model::new_company(input, crate::ids::new_id(), ctx.clock.now())?;
     ctx.db
         .write(move |c| {
             queries::insert(c, &row)?;

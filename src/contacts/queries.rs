@@ -124,7 +124,7 @@ pub fn find_or_create(conn: &mut Db, fields: &ContactFields, now: NaiveDateTime)
             None => Ok((existing, false)),
         },
         None => {
-            let row = model::new_row(fields.clone(), uuid::Uuid::new_v4().to_string(), now);
+            let row = model::new_row(fields.clone(), crate::ids::new_id(), now);
             insert_checked(conn, &row)?;
             Ok((row, true))
         }
@@ -137,7 +137,7 @@ pub fn find_or_add(conn: &mut Db, fields: &ContactFields, now: NaiveDateTime) ->
     match find_by_email(conn, &fields.email)? {
         Some(existing) => Ok((existing, false)),
         None => {
-            let row = model::new_row(fields.clone(), uuid::Uuid::new_v4().to_string(), now);
+            let row = model::new_row(fields.clone(), crate::ids::new_id(), now);
             insert_checked(conn, &row)?;
             Ok((row, true))
         }

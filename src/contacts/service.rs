@@ -17,7 +17,7 @@ pub async fn create(ctx: &AppState, input: NewContact) -> Result<ContactRow, Err
     let fields = model::validate(input, &mut c);
     c.finish()?;
     let fields = fields.ok_or_else(|| Error::invalid("body", "invalid contact"))?;
-    let row = model::new_row(fields, uuid::Uuid::new_v4().to_string(), ctx.clock.now());
+    let row = model::new_row(fields, crate::ids::new_id(), ctx.clock.now());
     ctx.db
         .write(move |c| {
             queries::insert(c, &row)?;

@@ -478,7 +478,7 @@ mod tests {
             timezone: None,
             consent_reminders: None,
         };
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = crate::ids::new_id();
         let now = crate::clock::Clock::system().now();
         crate::contacts::queries::insert(c, &crate::contacts::model::new_row(fields, id.clone(), now)).unwrap();
         id

@@ -1,7 +1,5 @@
 //! Event use cases: each write is one transaction, with "now" from the context's clock.
 
-use uuid::Uuid;
-
 use super::model::{CancelEvent, Event, EventCounts, EventPatch, EventQuery, NewEvent};
 use super::queries;
 use super::rules;
@@ -35,7 +33,7 @@ fn event_time(row: &EventRow) -> EventTime<'_> {
 /// Creates an event (in a roadshow, if one is named).
 pub async fn create(ctx: &AppState, input: NewEvent) -> Result<Event, Error> {
     let now = ctx.clock.now();
-    let row = rules::new_event(input, Uuid::new_v4().to_string(), now)?;
+    let row = rules::new_event(input, crate::ids::new_id(), now)?;
     // New events remind as configured (checked when the settings load).
     let reminder_rules = reminders::rules::validate(&ctx.settings.reminders.default_rules)?;
     let row = ctx

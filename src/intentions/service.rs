@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use uuid::Uuid;
 
 use super::model::{
     Activity, ActivityKind, ActivityRow, Amount, HistoryEntry, Intention, IntentionFunnel, IntentionPatch,
@@ -108,7 +107,7 @@ pub async fn create(ctx: &AppState, actor: Actor, input: NewIntention) -> Result
             let team = owner_team(c, &owner)?;
             let row = rules::new_intention(
                 input,
-                Uuid::new_v4().to_string(),
+                crate::ids::new_id(),
                 owner,
                 rules::today_in(team.tz(), now_utc),
                 now,
@@ -351,7 +350,7 @@ pub async fn add_activity(ctx: &AppState, actor: Actor, id: String, input: NewAc
     c.finish()?;
     let now = ctx.clock.now();
     let row = ActivityRow {
-        id: Uuid::new_v4().to_string(),
+        id: crate::ids::new_id(),
         intention_id: id,
         kind: input.kind.unwrap_or(ActivityKind::Other).as_str().into(),
         happened_at: input

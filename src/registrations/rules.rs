@@ -227,7 +227,7 @@ mod tests {
     fn requests_need_a_person_one_way() {
         assert!(validate(NewRegistration::default()).is_err());
         let both = NewRegistration {
-            contact_id: Some(uuid::Uuid::new_v4().to_string()),
+            contact_id: Some(crate::ids::new_id()),
             name: Some("x".into()),
             ..Default::default()
         };

@@ -79,7 +79,7 @@ pub fn register(
         Place::Waitlist { ticket, position } => (RegistrationStatus::Waitlisted, Some(ticket), Some(position)),
     };
     let row = RegistrationRow {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: crate::ids::new_id(),
         event_id: event_id.to_string(),
         contact_id: contact.id.clone(),
         role: input.role.as_str().into(),

@@ -84,7 +84,7 @@ impl EmailRow {
         now: NaiveDateTime,
     ) -> Self {
         EmailRow {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: crate::ids::new_id(),
             registration_id: registration_id.map(String::from),
             event_id: Some(event_id.to_string()),
             contact_id: Some(contact_id.to_string()),
@@ -110,7 +110,7 @@ impl EmailRow {
     /// A pending digest for a team, due at once.
     pub fn digest(team_id: &str, now: NaiveDateTime) -> Self {
         EmailRow {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: crate::ids::new_id(),
             registration_id: None,
             event_id: None,
             contact_id: None,

@@ -1,7 +1,5 @@
 //! Roadshow use cases: each write is one transaction, with "now" from the context's clock.
 
-use uuid::Uuid;
-
 use super::model::{self, NewRoadshow, Roadshow, RoadshowPatch, RoadshowQuery, RoadshowRow};
 use super::queries::{self, Key};
 use crate::calendar;
@@ -38,7 +36,7 @@ fn one(c: &mut Db, row: RoadshowRow) -> Result<Roadshow, Error> {
 
 /// Creates a roadshow.
 pub async fn create(ctx: &AppState, input: NewRoadshow) -> Result<Roadshow, Error> {
-    let row = model::new_roadshow(input, Uuid::new_v4().to_string(), ctx.clock.now())?;
+    let row = model::new_roadshow(input, crate::ids::new_id(), ctx.clock.now())?;
     ctx.db
         .write(move |c| {
             queries::insert(c, &row)?;

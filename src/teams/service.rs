@@ -1,7 +1,5 @@
 //! Team use cases: each write is one transaction, with "now" from the context's clock.
 
-use uuid::Uuid;
-
 use super::model::{NewTeam, Team, TeamPatch, TeamQuery, TeamRow};
 use super::queries::{self, Key};
 use super::rules;
@@ -12,7 +10,7 @@ use crate::precondition::Precondition;
 
 /// Creates a team; a name already taken (ignoring case and spacing) is a conflict.
 pub async fn create(ctx: &AppState, input: NewTeam) -> Result<TeamRow, Error> {
-    let row = rules::new_team(input, Uuid::new_v4().to_string(), ctx.clock.now())?;
+    let row = rules::new_team(input, crate::ids::new_id(), ctx.clock.now())?;
     ctx.db
         .write(move |c| {
             queries::insert(c, &row)?;

@@ -52,7 +52,7 @@ pub fn create_for_team(
         }
     }
     let token = super::generate();
-    let id = Uuid::new_v4().to_string();
+    let id = crate::ids::new_id();
     diesel::insert_into(api_tokens::table)
         .values((
             api_tokens::id.eq(&id),
