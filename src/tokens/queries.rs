@@ -2,7 +2,6 @@
 
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::{hash, NewToken, Role, TokenInfo};
 use crate::db::schema::api_tokens;
