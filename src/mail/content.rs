@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use chrono::{Datelike, NaiveDateTime, Weekday};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
@@ -52,7 +52,8 @@ pub struct Rendered {
 #[error("rendering an email failed: {0}")]
 pub struct RenderError(String);
 
-fn templates() -> &'static Environment<'static> {
+/// Every email template, attendee emails (`en.txt`) and digests (`digest.en.txt`).
+pub(super) fn templates() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
@@ -64,6 +65,12 @@ fn templates() -> &'static Environment<'static> {
             ("en.html", include_str!("templates/en.html")),
             ("ja.txt", include_str!("templates/ja.txt")),
             ("ja.html", include_str!("templates/ja.html")),
+            ("digest.zh-CN.txt", include_str!("templates/digest.zh-CN.txt")),
+            ("digest.zh-CN.html", include_str!("templates/digest.zh-CN.html")),
+            ("digest.en.txt", include_str!("templates/digest.en.txt")),
+            ("digest.en.html", include_str!("templates/digest.en.html")),
+            ("digest.ja.txt", include_str!("templates/digest.ja.txt")),
+            ("digest.ja.html", include_str!("templates/digest.ja.html")),
         ];
         for (name, source) in sources {
             // The sources are compiled in and covered by tests.
@@ -210,21 +217,29 @@ fn long_time(start: NaiveDateTime, end: Option<NaiveDateTime>, tz: Tz, language:
         None => s.format("%H:%M").to_string(),
     };
     let offset = s.format("UTC%:z");
-    let (y, m, d) = (s.year(), s.month(), s.day());
-    let wd = s.weekday();
+    let day = long_date(s.date_naive(), language);
     match language {
-        Language::ZhCn => format!("{y}年{m}月{d}日（{}）{span}（{}，{offset}）", zh_weekday(wd), tz.name()),
-        Language::Ja => format!("{y}年{m}月{d}日（{}）{span}（{}、{offset}）", ja_weekday(wd), tz.name()),
-        Language::En => format!("{}, {span} ({}, {offset})", s.format("%A %-d %B %Y"), tz.name()),
+        Language::ZhCn => format!("{day}{span}（{}，{offset}）", tz.name()),
+        Language::Ja => format!("{day}{span}（{}、{offset}）", tz.name()),
+        Language::En => format!("{day}, {span} ({}, {offset})", tz.name()),
     }
 }
 
-fn zh_weekday(d: Weekday) -> &'static str {
-    ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"][d.num_days_from_monday() as usize]
-}
-
-fn ja_weekday(d: Weekday) -> &'static str {
-    ["月", "火", "水", "木", "金", "土", "日"][d.num_days_from_monday() as usize]
+/// The day written out: `2024年3月4日（星期一）`, `Monday 4 March 2024`, `2024年3月4日（月）`.
+pub(super) fn long_date(day: NaiveDate, language: Language) -> String {
+    let (y, m, d) = (day.year(), day.month(), day.day());
+    let wd = day.weekday().num_days_from_monday() as usize;
+    match language {
+        Language::ZhCn => {
+            let names = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"];
+            format!("{y}年{m}月{d}日（{}）", names[wd])
+        }
+        Language::Ja => {
+            let names = ["月", "火", "水", "木", "金", "土", "日"];
+            format!("{y}年{m}月{d}日（{}）", names[wd])
+        }
+        Language::En => day.format("%A %-d %B %Y").to_string(),
+    }
 }
 
 /// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).

@@ -1,14 +1,13 @@
 //! What a follow-up digest says: a subject with the team, day and counts, and a
 //! plain-text and an HTML part from minijinja templates in `digest.language`.
 
-use std::sync::OnceLock;
-
-use chrono::{Datelike, NaiveDate, NaiveTime};
+use chrono::{Datelike, NaiveTime};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::Message;
-use minijinja::{context, Environment};
+use minijinja::context;
 use serde::Serialize;
 
+use super::content::{long_date, templates};
 use crate::contacts::model::Language;
 use crate::digests::model::Digest;
 use crate::intentions::model::Stage;
@@ -30,29 +29,6 @@ struct Line<'a> {
     date: String,
     overdue: bool,
     days_late: i64,
-}
-
-fn templates() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = Environment::new();
-        // `.html` names are auto-escaped; the text parts are not.
-        let sources = [
-            ("zh-CN.txt", include_str!("templates/digest.zh-CN.txt")),
-            ("zh-CN.html", include_str!("templates/digest.zh-CN.html")),
-            ("en.txt", include_str!("templates/digest.en.txt")),
-            ("en.html", include_str!("templates/digest.en.html")),
-            ("ja.txt", include_str!("templates/digest.ja.txt")),
-            ("ja.html", include_str!("templates/digest.ja.html")),
-        ];
-        for (name, source) in sources {
-            // The sources are compiled in and covered by tests.
-            if let Err(e) = env.add_template(name, source) {
-                tracing::error!(template = name, error = %e, "digest template does not compile");
-            }
-        }
-        env
-    })
 }
 
 /// Renders a digest in `language`; `local_time` is `digest.local_time`, `sender` the
@@ -86,7 +62,7 @@ pub fn render(d: &Digest, language: Language, local_time: NaiveTime, sender: &st
     };
     let part = |suffix: &str| {
         templates()
-            .get_template(&format!("{lang}.{suffix}"))
+            .get_template(&format!("digest.{lang}.{suffix}"))
             .and_then(|t| t.render(&ctx))
             .map_err(|e| format!("rendering a digest failed: {e}"))
     };
@@ -113,27 +89,6 @@ pub fn subject(d: &Digest, language: Language) -> String {
     }
 }
 
-/// The day written out: `2024年3月4日（星期一）`, `Monday 4 March 2024`, `2024年3月4日（月）`.
-fn long_date(day: NaiveDate, language: Language) -> String {
-    let (y, m, d, wd) = (
-        day.year(),
-        day.month(),
-        day.day(),
-        day.weekday().num_days_from_monday() as usize,
-    );
-    match language {
-        Language::ZhCn => {
-            let names = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"];
-            format!("{y}年{m}月{d}日（{}）", names[wd])
-        }
-        Language::Ja => {
-            let names = ["月", "火", "水", "木", "金", "土", "日"];
-            format!("{y}年{m}月{d}日（{}）", names[wd])
-        }
-        Language::En => day.format("%A %-d %B %Y").to_string(),
-    }
-}
-
 /// The pipeline stage in the reader's words (the seed's 挖掘、评判、对接、洽谈、签约、落地).
 fn stage_label(stage: Stage, language: Language) -> &'static str {
     use Stage::*;
@@ -156,15 +111,8 @@ fn stage_label(stage: Stage, language: Language) -> &'static str {
             Landed => "着地",
             Dropped => "中止",
         },
-        Language::En => match stage {
-            Lead => "lead",
-            Assessing => "assessing",
-            Engaged => "engaged",
-            Negotiating => "negotiating",
-            Signed => "signed",
-            Landed => "landed",
-            Dropped => "dropped",
-        },
+        // The API's own stage names read as English.
+        Language::En => stage.as_str(),
     }
 }
 
@@ -188,6 +136,7 @@ mod tests {
     use super::*;
     use crate::digests::model::Item;
     use crate::teams::model::TeamRow;
+    use chrono::NaiveDate;
 
     fn date(m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2024, m, d).unwrap()

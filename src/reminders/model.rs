@@ -110,26 +110,10 @@ impl EmailRow {
     /// A pending digest for a team, due at once.
     pub fn digest(team_id: &str, now: NaiveDateTime) -> Self {
         EmailRow {
-            id: crate::ids::new_id(),
-            registration_id: None,
             event_id: None,
             contact_id: None,
-            kind: EmailKind::Digest.as_str().into(),
-            rule: None,
-            due_at: now,
-            status: EmailStatus::Pending.as_str().into(),
-            attempts: 0,
-            last_error: None,
-            next_attempt_at: now,
-            lease_owner: None,
-            lease_until: None,
-            sent_at: None,
-            message_id: None,
-            waitlist_position: None,
-            manage_token: None,
-            created_at: now,
-            updated_at: now,
             team_id: Some(team_id.to_string()),
+            ..EmailRow::pending(EmailKind::Digest, "", "", None, now, now)
         }
     }
 

@@ -36,6 +36,22 @@ pub struct Recipient<'a> {
     pub consents: bool,
 }
 
+/// An email about `event` for `who`, due at once, carrying `manage_token`; the
+/// contact's unsubscribe secret is made first (the email shows its link).
+fn at_once(
+    c: &mut Db,
+    kind: EmailKind,
+    event: EventTime,
+    who: Recipient,
+    manage_token: Option<String>,
+    now: NaiveDateTime,
+) -> Result<EmailRow, Error> {
+    queries::unsubscribe_token(c, who.contact_id)?;
+    let mut row = EmailRow::pending(kind, event.id, who.contact_id, Some(who.registration_id), now, now);
+    row.manage_token = manage_token;
+    Ok(row)
+}
+
 /// A registration was made (or came back): a confirmation, or a waitlist note with its
 /// position, at once; reminders when it holds a seat. `manage_token` travels with the
 /// emails that show the registration's manage link.
@@ -50,14 +66,12 @@ pub fn registered(
     if event.started(now) {
         return Ok(());
     }
-    queries::unsubscribe_token(c, who.contact_id)?;
     let kind = match waitlist_position {
         Some(_) => EmailKind::Waitlisted,
         None => EmailKind::Confirmation,
     };
-    let mut row = EmailRow::pending(kind, event.id, who.contact_id, Some(who.registration_id), now, now);
+    let mut row = at_once(c, kind, event, who, manage_token.map(String::from), now)?;
     row.waitlist_position = waitlist_position.and_then(|p| i32::try_from(p).ok());
-    row.manage_token = manage_token.map(String::from);
     queries::insert(c, &row)?;
     if waitlist_position.is_none() {
         reminders(c, event, who, manage_token, now)?;
@@ -107,16 +121,7 @@ pub fn promoted(c: &mut Db, event: EventTime, who: Recipient, now: NaiveDateTime
     if event.started(now) {
         return Ok(());
     }
-    queries::unsubscribe_token(c, who.contact_id)?;
-    let mut row = EmailRow::pending(
-        EmailKind::Promoted,
-        event.id,
-        who.contact_id,
-        Some(who.registration_id),
-        now,
-        now,
-    );
-    row.manage_token = token.clone();
+    let row = at_once(c, EmailKind::Promoted, event, who, token.clone(), now)?;
     queries::insert(c, &row)?;
     reminders(c, event, who, token.as_deref(), now)
 }
@@ -154,16 +159,14 @@ pub fn manage_link(
     if event.started(now) {
         return Ok(());
     }
-    queries::unsubscribe_token(c, who.contact_id)?;
-    let mut row = EmailRow::pending(
+    let row = at_once(
+        c,
         EmailKind::ManageLink,
-        event.id,
-        who.contact_id,
-        Some(who.registration_id),
+        event,
+        who,
+        Some(manage_token.to_string()),
         now,
-        now,
-    );
-    row.manage_token = Some(manage_token.to_string());
+    )?;
     queries::insert(c, &row)
 }
 
@@ -213,16 +216,7 @@ fn replan(c: &mut Db, event: EventTime, announce: bool, now: NaiveDateTime) -> R
             consents,
         };
         if announce {
-            queries::unsubscribe_token(c, &contact_id)?;
-            let mut row = EmailRow::pending(
-                EmailKind::Updated,
-                event.id,
-                &contact_id,
-                Some(&registration_id),
-                now,
-                now,
-            );
-            row.manage_token = token.clone();
+            let row = at_once(c, EmailKind::Updated, event, who, token.clone(), now)?;
             queries::insert(c, &row)?;
         }
         reminders(c, event, who, token.as_deref(), now)?;
