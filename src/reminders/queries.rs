@@ -282,9 +282,11 @@ pub fn counts(c: &mut Db) -> Result<Vec<(EmailKind, EmailStatus, i64)>, Error> {
 pub fn oldest_due(c: &mut Db, now: NaiveDateTime) -> Result<Option<NaiveDateTime>, Error> {
     Ok(emails::table
         .filter(emails::status.eq(EmailStatus::Pending.as_str()))
-        .filter(emails::next_attempt_at.le(now))
-        .order(emails::next_attempt_at)
-        .select(emails::next_attempt_at)
+        // `due_at`, not the next attempt: an email retried while the relay is down
+        // stays due, and its age must keep growing.
+        .filter(emails::due_at.le(now))
+        .order(emails::due_at)
+        .select(emails::due_at)
         .first::<StoredTime>(c)
         .optional()?
         .map(Into::into))

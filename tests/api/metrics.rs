@@ -163,4 +163,28 @@ async fn requests_emails_attempts_and_pools_show_up_in_the_scrape() {
         "{text}"
     );
     assert!(text.contains("# TYPE roadshow_http_request_duration_seconds histogram"));
+
+    // The relay is down: a retried email stays due, so its age keeps counting.
+    let r = app
+        .register(
+            &ev,
+            json!({ "name": "李娜", "email": "li@example.cn", "language": "zh-CN" }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    app.clock.advance(chrono::Duration::seconds(60));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = worker_on(&app, app.database.clone(), closed, "down-worker");
+    assert_eq!(down.deliver_due().await.unwrap().retried, 1);
+    app.clock.advance(chrono::Duration::seconds(5));
+    let text = scrape(&app).await;
+    assert_eq!(
+        value(&text, "roadshow_email_oldest_due_age_seconds"),
+        Some(65.0),
+        "{text}"
+    );
 }
