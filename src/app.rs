@@ -168,6 +168,7 @@ impl Application {
     pub async fn run(self) -> std::io::Result<()> {
         let _purge =
             jobs::purge_idempotency_keys(self.db.clone(), self.settings.idempotency.clone(), self.clock.clone())?;
+        let _search = jobs::merge_search_index(self.db.clone())?;
         // Declared after the purge, so dropped first: in-flight sends finish before exit.
         let _mail = match self.settings.reminders.worker_enabled {
             true => {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::config::IdempotencySettings;
-use crate::db::Database;
+use crate::db::{search, Database};
 use crate::digests::service::Planned;
 use crate::error::Error;
 use crate::idempotency;
@@ -81,6 +81,28 @@ pub fn purge_idempotency_keys(db: Database, settings: IdempotencySettings, clock
             Ok(n) => tracing::info!(purged = n, "expired idempotency keys purged"),
             // Nothing is lost by waiting: the next round tries again.
             Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),
+        }
+    })
+}
+
+/// Merges queued search documents into the gram index now and then every second (see
+/// `db::search`): a batch at a time through the database's writer, until the queue
+/// is empty or a round has run for five seconds (so that stopping never waits long).
+pub fn merge_search_index(db: Database) -> std::io::Result<Job> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    every(Duration::from_secs(1), "search-merge", move || {
+        let started = std::time::Instant::now();
+        while started.elapsed() < Duration::from_secs(5) {
+            let merged = runtime.block_on(db.write::<_, Error, _>(|c| search::merge(c, search::MERGE_BATCH)));
+            match merged {
+                Ok(n) if (n as i64) < search::MERGE_BATCH => break,
+                Ok(_) => continue,
+                // Nothing is lost by waiting: the documents stay queued (and found).
+                Err(e) => {
+                    tracing::warn!(error = %e, "merging the search index failed");
+                    break;
+                }
+            }
         }
     })
 }

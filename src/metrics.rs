@@ -36,6 +36,7 @@ struct Inner {
     digests_planned: IntCounter,
     emails: IntGaugeVec,
     oldest_due: Gauge,
+    search_queue: IntGauge,
     database_up: IntGauge,
     pool_connections: IntGaugeVec,
     pool_idle: IntGaugeVec,
@@ -103,6 +104,10 @@ impl Metrics {
             "roadshow_email_oldest_due_age_seconds",
             "How long the oldest pending email has been due (0 when none is)",
         )?;
+        let search_queue = IntGauge::new(
+            "roadshow_search_queue_documents",
+            "Search documents waiting for the background merge into the gram index",
+        )?;
         let database_up = IntGauge::new(
             "roadshow_database_up",
             "1 when the database answered this scrape's queries, else 0",
@@ -129,6 +134,7 @@ impl Metrics {
         registry.register(Box::new(digests_planned.clone()))?;
         registry.register(Box::new(emails.clone()))?;
         registry.register(Box::new(oldest_due.clone()))?;
+        registry.register(Box::new(search_queue.clone()))?;
         registry.register(Box::new(database_up.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
@@ -143,6 +149,7 @@ impl Metrics {
                 digests_planned,
                 emails,
                 oldest_due,
+                search_queue,
                 database_up,
                 pool_connections,
                 pool_idle,
@@ -189,11 +196,18 @@ impl Metrics {
     pub async fn scrape(&self, db: &Database, clock: &Clock) -> String {
         let now = clock.now();
         let read = db
-            .read(move |c| -> Result<_, Error> { Ok((outbox::counts(c)?, outbox::oldest_due(c, now)?)) })
+            .read(move |c| -> Result<_, Error> {
+                Ok((
+                    outbox::counts(c)?,
+                    outbox::oldest_due(c, now)?,
+                    crate::db::search::queued_count(c)?,
+                ))
+            })
             .await;
         let m = &self.inner;
         match read {
-            Ok((counts, oldest)) => {
+            Ok((counts, oldest, queued)) => {
+                m.search_queue.set(queued);
                 m.database_up.set(1);
                 // Every kind and status, so a series reads 0 rather than vanishing.
                 for kind in EmailKind::ALL {
@@ -212,6 +226,7 @@ impl Metrics {
                 m.database_up.set(0);
                 m.emails.reset();
                 m.oldest_due.set(0.0);
+                m.search_queue.set(0);
             }
         }
         for pool in db.pool_states() {

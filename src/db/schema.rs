@@ -275,6 +275,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     team_digests,
     search_docs,
     search_grams,
+    search_queue,
     search_backfill,
     teams,
     intentions,
@@ -296,6 +297,14 @@ diesel::table! {
     search_grams (kind, gram, entity_id) {
         kind -> Integer,
         gram -> BigInt,
+        entity_id -> Text,
+    }
+}
+
+diesel::table! {
+    /// Documents whose grams are not merged into `search_grams` yet (see `db::search`).
+    search_queue (kind, entity_id) {
+        kind -> Integer,
         entity_id -> Text,
     }
 }

@@ -18,7 +18,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
-use crate::db::schema::{search_docs, search_grams};
+use crate::db::schema::{search_docs, search_grams, search_queue};
 use crate::db::Db;
 use crate::error::Error;
 
@@ -53,11 +53,13 @@ pub enum Matches {
     Ids(Vec<String>),
     /// The entities holding this gram, and when `pattern` is set whose folded text
     /// also contains it (a query made only of common grams: matches are dense, a page
-    /// fills from the first rows).
+    /// fills from the first rows); and the queued documents whose text matches the
+    /// `queued` pattern.
     Dense {
         kind: i32,
         gram: i64,
         pattern: Option<String>,
+        queued: String,
     },
 }
 
@@ -122,17 +124,21 @@ fn grams(doc: &str) -> std::collections::BTreeSet<i64> {
 }
 
 /// Rewrites the index of one entity from its searched fields (inside the caller's
-/// transaction): only the grams that changed are written.
+/// transaction). The document is stored and queued at once; its new grams reach
+/// `search_grams` with the next [`merge`], and searches read queued documents' text
+/// until then. Grams the new text lacks are deleted now, so that `search_grams` never
+/// holds a gram the entity's current text does not (an erased name is not found even
+/// before the merge).
 pub fn index(conn: &mut Db, kind: Kind, id: &str, fields: &[Option<&str>]) -> Result<(), Error> {
     let doc = document(fields);
-    let old = stored(conn, kind, id)?;
-    let (old_grams, new_grams) = (old.as_deref().map(grams).unwrap_or_default(), grams(&doc));
-    match old {
-        Some(ref body) if *body == doc => return Ok(()),
-        Some(_) => {
+    match stored(conn, kind, id)? {
+        Some(body) if body == doc => return Ok(()),
+        Some(body) => {
             diesel::update(search_docs::table.find((kind as i32, id)))
                 .set(search_docs::body.eq(&doc))
                 .execute(conn)?;
+            let gone: Vec<i64> = grams(&body).difference(&grams(&doc)).copied().collect();
+            delete_grams(conn, kind, id, &gone)?;
         }
         None => {
             diesel::insert_into(search_docs::table)
@@ -144,10 +150,20 @@ pub fn index(conn: &mut Db, kind: Kind, id: &str, fields: &[Option<&str>]) -> Re
                 .execute(conn)?;
         }
     }
-    let gone: Vec<i64> = old_grams.difference(&new_grams).copied().collect();
-    delete_grams(conn, kind, id, &gone)?;
-    let added: Vec<i64> = new_grams.difference(&old_grams).copied().collect();
-    insert_grams(conn, kind, id, &added)
+    // A document queued twice before a merge is merged once, from its latest text.
+    let row = (search_queue::kind.eq(kind as i32), search_queue::entity_id.eq(id));
+    // The multi-backend connection has no upsert: each backend runs its own.
+    match conn {
+        Db::Pg(c) => diesel::insert_into(search_queue::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        Db::Sqlite(c) => diesel::insert_into(search_queue::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(())
 }
 
 /// The stored document of an entity, if any.
@@ -160,20 +176,21 @@ fn stored(conn: &mut Db, kind: Kind, id: &str) -> Result<Option<String>, Error> 
 }
 
 /// Inserts gram rows in statements of many rows each (the multi-backend connection
-/// has no batch insert). Ids are the service's own UUIDs, checked before they are
-/// written into the statement; grams and kinds are integers.
-fn insert_grams(conn: &mut Db, kind: Kind, id: &str, grams: &[i64]) -> Result<(), Error> {
-    if !crate::validation::is_uuid(id) {
-        return Err(Error::Internal(format!("refusing to index a non-UUID id {id:?}")));
-    }
-    for chunk in grams.chunks(200) {
+/// has no batch insert); rows already there are kept. Ids are the service's own UUIDs,
+/// checked before they are written into the statement; grams and kinds are integers.
+fn insert_grams(conn: &mut Db, rows: &[(i32, i64, &str)]) -> Result<(), Error> {
+    for chunk in rows.chunks(500) {
         let mut sql = String::from("INSERT INTO search_grams (kind, gram, entity_id) VALUES ");
-        for (i, g) in chunk.iter().enumerate() {
+        for (i, (kind, gram, id)) in chunk.iter().enumerate() {
+            if !crate::validation::is_uuid(id) {
+                return Err(Error::Internal(format!("refusing to index a non-UUID id {id:?}")));
+            }
             if i > 0 {
                 sql.push(',');
             }
-            sql.push_str(&format!("({},{g},'{id}')", kind as i32));
+            sql.push_str(&format!("({kind},{gram},'{id}')"));
         }
+        sql.push_str(" ON CONFLICT DO NOTHING");
         diesel::sql_query(sql).execute(conn)?;
     }
     Ok(())
@@ -199,7 +216,77 @@ pub fn remove(conn: &mut Db, kind: Kind, id: &str) -> Result<(), Error> {
         delete_grams(conn, kind, id, &old)?;
         diesel::delete(search_docs::table.find((kind as i32, id))).execute(conn)?;
     }
+    diesel::delete(search_queue::table.find((kind as i32, id))).execute(conn)?;
     Ok(())
+}
+
+/// The most documents one [`merge`] takes: one transaction's worth that keeps other
+/// writers' wait short.
+pub const MERGE_BATCH: i64 = 1000;
+
+/// Moves the grams of up to `limit` queued documents into `search_grams`, sorted (so a
+/// page of the index is written once for all of its new rows), and dequeues them, in the
+/// caller's transaction; returns how many were merged. On PostgreSQL the queued rows
+/// and their documents are locked and rows locked by others skipped: replicas merge
+/// side by side, and a document changing meanwhile is merged on the next round from
+/// its new text.
+pub fn merge(conn: &mut Db, limit: i64) -> Result<usize, Error> {
+    let query = search_queue::table
+        .inner_join(
+            search_docs::table.on(search_docs::kind
+                .eq(search_queue::kind)
+                .and(search_docs::entity_id.eq(search_queue::entity_id))),
+        )
+        .select((search_queue::kind, search_queue::entity_id, search_docs::body))
+        .order((search_queue::kind, search_queue::entity_id))
+        .limit(limit);
+    let docs: Vec<(i32, String, String)> = match conn {
+        Db::Pg(pg) => query.for_update().skip_locked().load(pg)?,
+        Db::Sqlite(lite) => query.load(lite)?,
+    };
+    let mut rows: Vec<(i32, i64, &str)> = docs
+        .iter()
+        .flat_map(|(kind, id, body)| grams(body).into_iter().map(move |g| (*kind, g, id.as_str())))
+        .collect();
+    rows.sort_unstable();
+    insert_grams(conn, &rows)?;
+    for kind in [Kind::Event, Kind::Company, Kind::Contact, Kind::Intention] {
+        let ids: Vec<&str> = docs
+            .iter()
+            .filter(|(k, _, _)| *k == kind as i32)
+            .map(|(_, id, _)| id.as_str())
+            .collect();
+        for chunk in ids.chunks(500) {
+            diesel::delete(
+                search_queue::table
+                    .filter(search_queue::kind.eq(kind as i32))
+                    .filter(search_queue::entity_id.eq_any(chunk)),
+            )
+            .execute(conn)?;
+        }
+    }
+    Ok(docs.len())
+}
+
+/// How many documents wait for a merge (all kinds).
+pub fn queued_count(conn: &mut Db) -> Result<i64, Error> {
+    Ok(search_queue::table.count().get_result(conn)?)
+}
+
+/// The queued documents of `kind` whose text contains the folded query `q`.
+fn queued(conn: &mut Db, kind: i32, q: &str) -> Result<Vec<String>, Error> {
+    Ok(search_docs::table
+        .filter(search_docs::kind.eq(kind))
+        .filter(
+            search_docs::entity_id.eq_any(
+                search_queue::table
+                    .filter(search_queue::kind.eq(kind))
+                    .select(search_queue::entity_id),
+            ),
+        )
+        .filter(search_docs::body.like(contains_pattern(q)).escape('\\'))
+        .select(search_docs::entity_id)
+        .load(conn)?)
 }
 
 /// The 3-grams of a long query that are intersected: spread over the query, so that
@@ -237,8 +324,9 @@ fn matching_within(conn: &mut Db, kind: Kind, q: &str, cap: i64) -> Result<Optio
     let k = kind as i32;
     let long = chars.len() > 3;
     let grams = if long { query_grams(&chars) } else { vec![pack(&chars)] };
-    // The complete id sets of the query's uncommon grams, smallest first.
-    let mut sets: Vec<Vec<String>> = Vec::new();
+    // The complete id sets of the query's uncommon grams, smallest first; `None` when
+    // one of them has no entity at all.
+    let mut sets: Option<Vec<Vec<String>>> = Some(Vec::new());
     for g in &grams {
         let ids: Vec<String> = search_grams::table
             .filter(search_grams::kind.eq(k))
@@ -247,19 +335,43 @@ fn matching_within(conn: &mut Db, kind: Kind, q: &str, cap: i64) -> Result<Optio
             .limit(cap + 1)
             .load(conn)?;
         if ids.is_empty() {
-            return Ok(Some(Matches::Ids(Vec::new())));
+            sets = None;
+            break;
         }
-        if ids.len() as i64 <= cap {
+        if let Some(sets) = sets.as_mut().filter(|_| ids.len() as i64 <= cap) {
             sets.push(ids);
         }
     }
-    sets.sort_by_key(Vec::len);
+    let pattern = contains_pattern(q);
+    let mut found = match sets {
+        None => Vec::new(),
+        Some(mut sets) if !sets.is_empty() => {
+            sets.sort_by_key(Vec::len);
+            intersect(conn, k, q, long, &sets)?
+        }
+        Some(_) => {
+            return Ok(Some(Matches::Dense {
+                kind: k,
+                gram: grams[0],
+                pattern: long.then(|| pattern.clone()),
+                queued: pattern,
+            }))
+        }
+    };
+    // Documents not merged yet are found by their text.
+    for id in queued(conn, k, q)? {
+        if !found.contains(&id) {
+            found.push(id);
+        }
+    }
+    Ok(Some(Matches::Ids(found)))
+}
+
+/// The entities in every one of `sets` (non-empty, smallest first) whose text holds
+/// `q`: for a long query, the grams are all there but must also be there in a row.
+fn intersect(conn: &mut Db, kind: i32, q: &str, long: bool, sets: &[Vec<String>]) -> Result<Vec<String>, Error> {
     let Some((first, rest)) = sets.split_first() else {
-        return Ok(Some(Matches::Dense {
-            kind: k,
-            gram: grams[0],
-            pattern: long.then(|| contains_pattern(q)),
-        }));
+        return Ok(Vec::new());
     };
     let others: Vec<std::collections::HashSet<&String>> = rest.iter().map(|s| s.iter().collect()).collect();
     let candidates: Vec<String> = first
@@ -268,20 +380,18 @@ fn matching_within(conn: &mut Db, kind: Kind, q: &str, cap: i64) -> Result<Optio
         .cloned()
         .collect();
     if !long || candidates.is_empty() {
-        return Ok(Some(Matches::Ids(candidates)));
+        return Ok(candidates);
     }
-    // The grams are all there; check that they are there in a row.
     let docs: Vec<(String, String)> = search_docs::table
-        .filter(search_docs::kind.eq(k))
+        .filter(search_docs::kind.eq(kind))
         .filter(search_docs::entity_id.eq_any(&candidates))
         .select((search_docs::entity_id, search_docs::body))
         .load(conn)?;
-    Ok(Some(Matches::Ids(
-        docs.into_iter()
-            .filter(|(_, body)| body.contains(q))
-            .map(|(id, _)| id)
-            .collect(),
-    )))
+    Ok(docs
+        .into_iter()
+        .filter(|(_, body)| body.contains(q))
+        .map(|(id, _)| id)
+        .collect())
 }
 
 /// Filters a boxed list query to the matches of a search: `$id` is the column
@@ -289,7 +399,7 @@ fn matching_within(conn: &mut Db, kind: Kind, q: &str, cap: i64) -> Result<Optio
 #[macro_export]
 macro_rules! search_filter {
     ($query:expr, $matches:expr, $id:expr, $fallback:expr $(,)?) => {{
-        use $crate::db::schema::{search_docs, search_grams};
+        use $crate::db::schema::{search_docs, search_grams, search_queue};
         use $crate::db::search::Matches;
         let query = $query;
         match $matches {
@@ -298,38 +408,44 @@ macro_rules! search_filter {
             Some(Matches::Dense {
                 kind,
                 gram,
-                pattern: None,
-            }) => query.filter(
-                // `id || ''`: the list is scanned in its own order and each row probed
-                // against the (dense) set, so a page fills from its first rows; on the
-                // bare column SQLite would fetch every match and sort them all.
-                $id.concat("").eq_any(
-                    search_grams::table
-                        .filter(search_grams::kind.eq(kind))
-                        .filter(search_grams::gram.eq(gram))
-                        .select(search_grams::entity_id),
-                ),
-            ),
-            Some(Matches::Dense {
-                kind,
-                gram,
-                pattern: Some(pattern),
-            }) => query.filter(
-                $id.concat("").eq_any(
-                    search_docs::table
-                        .filter(search_docs::kind.eq(kind))
-                        .filter(
-                            search_docs::entity_id.eq_any(
-                                search_grams::table
-                                    .filter(search_grams::kind.eq(kind))
-                                    .filter(search_grams::gram.eq(gram))
-                                    .select(search_grams::entity_id),
-                            ),
-                        )
-                        .filter(search_docs::body.like(pattern).escape('\\'))
-                        .select(search_docs::entity_id),
-                ),
-            ),
+                pattern,
+                queued,
+            }) => {
+                // Documents not merged yet, found by their text.
+                let waiting = search_docs::table
+                    .filter(search_docs::kind.eq(kind))
+                    .filter(
+                        search_docs::entity_id.eq_any(
+                            search_queue::table
+                                .filter(search_queue::kind.eq(kind))
+                                .select(search_queue::entity_id),
+                        ),
+                    )
+                    .filter(search_docs::body.like(queued).escape('\\'))
+                    .select(search_docs::entity_id);
+                let holding = search_grams::table
+                    .filter(search_grams::kind.eq(kind))
+                    .filter(search_grams::gram.eq(gram))
+                    .select(search_grams::entity_id);
+                match pattern {
+                    // `id || ''`: the list is scanned in its own order and each row
+                    // probed against the (dense) set, so a page fills from its first
+                    // rows; on the bare column SQLite would fetch every match and sort
+                    // them all.
+                    None => query.filter($id.concat("").eq_any(holding).or($id.concat("").eq_any(waiting))),
+                    Some(pattern) => query.filter(
+                        $id.concat("")
+                            .eq_any(
+                                search_docs::table
+                                    .filter(search_docs::kind.eq(kind))
+                                    .filter(search_docs::entity_id.eq_any(holding))
+                                    .filter(search_docs::body.like(pattern).escape('\\'))
+                                    .select(search_docs::entity_id),
+                            )
+                            .or($id.concat("").eq_any(waiting)),
+                    ),
+                }
+            }
         }
     }};
 }
@@ -496,6 +612,11 @@ mod tests {
         ids
     }
 
+    /// Merges every queued document.
+    fn merge_all(c: &mut Db) {
+        while merge(c, 2).unwrap() > 0 {}
+    }
+
     #[test]
     fn common_grams_and_rows_from_before_the_index_give_the_same_matches() {
         let dir = tempfile::tempdir().unwrap();
@@ -505,9 +626,14 @@ mod tests {
         let a = contact(&mut c, "王伟", "wang.wei@example.cn");
         let b = contact(&mut c, "王伟明", "wwm@example.cn");
         contact(&mut c, "李明", "wei@example.cn");
-        // Common (cap 1) and uncommon grams answer alike.
-        for q in ["王", "王伟", "wang.wei", "伟明", "example.cn", "nothing"] {
-            assert_eq!(found(&mut c, q, 1), found(&mut c, q, 1000), "{q}");
+        let queries = ["王", "王伟", "wang.wei", "伟明", "example.cn", "nothing"];
+        // Queued documents answer alike before and after their merge, with common
+        // (cap 1) and uncommon grams.
+        let before: Vec<Vec<String>> = queries.iter().map(|q| found(&mut c, q, 1000)).collect();
+        merge_all(&mut c);
+        for (q, before) in queries.iter().zip(&before) {
+            assert_eq!(found(&mut c, q, 1), *before, "{q}");
+            assert_eq!(found(&mut c, q, 1000), *before, "{q}");
         }
         let mut both = vec![a.clone(), b];
         both.sort();
@@ -515,14 +641,54 @@ mod tests {
         assert_eq!(found(&mut c, "wang.wei", 1), std::slice::from_ref(&a));
 
         // Rows stored before migration 0008 are indexed when the service migrates.
-        diesel::sql_query("DELETE FROM search_grams").execute(&mut c).unwrap();
-        diesel::sql_query("DELETE FROM search_docs").execute(&mut c).unwrap();
+        for table in ["search_grams", "search_docs", "search_queue"] {
+            diesel::sql_query(format!("DELETE FROM {table}"))
+                .execute(&mut c)
+                .unwrap();
+        }
         diesel::sql_query("INSERT INTO search_backfill (id) VALUES (1)")
             .execute(&mut c)
             .unwrap();
         assert!(found(&mut c, "王伟", 1000).is_empty());
         db.migrate().unwrap();
         assert_eq!(found(&mut c, "王伟", 1000), both);
+        merge_all(&mut c);
+        assert_eq!(found(&mut c, "王伟", 1000), both);
         assert_eq!(found(&mut c, "wang.wei", 1000), [a]);
+    }
+
+    #[test]
+    fn a_changed_text_is_not_found_by_its_old_words_before_or_after_the_merge() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::Database::open(&dir.path().join("t.db").display().to_string(), 2).unwrap();
+        db.migrate().unwrap();
+        let mut c = db.connection().unwrap();
+        let id = contact(&mut c, "张三", "zhang@x.cn");
+        merge_all(&mut c);
+        // Changed twice, the second time before any merge.
+        index(&mut c, Kind::Contact, &id, &[Some("李四"), Some("li@x.cn")]).unwrap();
+        index(&mut c, Kind::Contact, &id, &[Some("王五"), Some("wang@x.cn")]).unwrap();
+        for round in ["before", "after"] {
+            for q in ["张", "张三", "zhang", "李四", "li@x"] {
+                assert!(found(&mut c, q, 1000).is_empty(), "{q} {round} the merge");
+                assert!(found(&mut c, q, 1).is_empty(), "{q} {round} the merge");
+            }
+            for q in ["王", "王五", "wang@x"] {
+                assert_eq!(found(&mut c, q, 1000), [id.clone()], "{q} {round} the merge");
+                assert_eq!(found(&mut c, q, 1), [id.clone()], "{q} {round} the merge");
+            }
+            merge_all(&mut c);
+        }
+        let (grams_stored, queue): (i64, i64) = (
+            search_grams::table.count().get_result(&mut c).unwrap(),
+            search_queue::table.count().get_result(&mut c).unwrap(),
+        );
+        assert_eq!(
+            grams_stored as usize,
+            grams(&document(&[Some("王五"), Some("wang@x.cn")])).len()
+        );
+        assert_eq!(queue, 0);
+        remove(&mut c, Kind::Contact, &id).unwrap();
+        assert!(found(&mut c, "王五", 1000).is_empty());
     }
 }

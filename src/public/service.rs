@@ -100,7 +100,8 @@ fn check_open(event: &EventRow, now: NaiveDateTime) -> Result<(), Error> {
 ///   ([`reactivate`]), a stranger cannot. The link mailed is a reissued one
 ///   ([`queries::reissue_link`]): the first link keeps working, so re-submitting someone
 ///   else's address cannot cut them off. At most one such email per registration every
-///   [`plan::MANAGE_LINK_INTERVAL_MINUTES`].
+///   [`plan::MANAGE_LINK_INTERVAL_MINUTES`], and [`plan::MANAGE_LINKS_PER_CONTACT_PER_HOUR`]
+///   per contact.
 ///
 /// Both branches run under the event's lock, in one transaction, so two concurrent
 /// requests with one new address give one registration and two identical answers. They
@@ -155,8 +156,13 @@ fn mail_link(
     contact: &ContactRow,
     now: NaiveDateTime,
 ) -> Result<(), Error> {
+    let who = Recipient {
+        registration_id: &registration.id,
+        contact_id: &contact.id,
+        consents: contact.consent_reminders,
+    };
     // Checked before the link changes: a link just mailed stays the valid one.
-    if plan::manage_link_recent(c, &registration.id, now)? {
+    if plan::manage_link_throttled(c, who, now)? {
         return Ok(());
     }
     let token = tokens::generate();
@@ -168,11 +174,7 @@ fn mail_link(
             starts_at: event.starts_at,
             tz: event.tz(),
         },
-        Recipient {
-            registration_id: &registration.id,
-            contact_id: &contact.id,
-            consents: contact.consent_reminders,
-        },
+        who,
         &token,
         now,
     )

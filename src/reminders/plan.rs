@@ -131,12 +131,23 @@ pub fn promoted(c: &mut Db, event: EventTime, who: Recipient, now: NaiveDateTime
 /// (the public rate limit is per client address, this is per registration).
 pub const MANAGE_LINK_INTERVAL_MINUTES: i64 = 10;
 
-/// Whether a `manage_link` email for the registration was planned within
-/// [`MANAGE_LINK_INTERVAL_MINUTES`] and is still waiting or went out: then its link is on
-/// its way or in the inbox, and another would only repeat it.
-pub fn manage_link_recent(c: &mut Db, registration_id: &str, now: NaiveDateTime) -> Result<bool, Error> {
+/// The most `manage_link` emails one contact gets in an hour, over all their
+/// registrations: the per-registration interval alone would let someone who knows the
+/// address of a person registered for many events send one email per event.
+pub const MANAGE_LINKS_PER_CONTACT_PER_HOUR: i64 = 5;
+
+/// Whether no `manage_link` email should be planned now for the registration: one is
+/// still waiting (at any age: a new link would void the one it carries), or went out
+/// within [`MANAGE_LINK_INTERVAL_MINUTES`] (its link is in the inbox, another would only
+/// repeat it), or the contact already got [`MANAGE_LINKS_PER_CONTACT_PER_HOUR`].
+pub fn manage_link_throttled(c: &mut Db, who: Recipient, now: NaiveDateTime) -> Result<bool, Error> {
     let since = now - chrono::Duration::minutes(MANAGE_LINK_INTERVAL_MINUTES);
-    queries::planned_since(c, registration_id, EmailKind::ManageLink, since)
+    if queries::waiting_or_sent_since(c, who.registration_id, EmailKind::ManageLink, since)? {
+        return Ok(true);
+    }
+    let hour_ago = now - chrono::Duration::hours(1);
+    let recent = queries::planned_for_contact_since(c, who.contact_id, EmailKind::ManageLink, hour_ago)?;
+    Ok(recent >= MANAGE_LINKS_PER_CONTACT_PER_HOUR)
 }
 
 /// Someone registered again with the address of an existing registration (in any state):

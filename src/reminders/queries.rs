@@ -146,14 +146,39 @@ pub fn live_manage_token(c: &mut Db, registration_id: &str) -> Result<Option<Str
         .flatten())
 }
 
-/// Whether an email of `kind` for the registration was planned at or after `since` and is
-/// still waiting or was sent.
-pub fn planned_since(c: &mut Db, registration_id: &str, kind: EmailKind, since: NaiveDateTime) -> Result<bool, Error> {
-    let found: Option<String> = emails::table
-        .filter(emails::registration_id.eq(registration_id))
+/// How many emails of `kind` planned at or after `since` for the contact are waiting or
+/// were sent.
+pub fn planned_for_contact_since(
+    c: &mut Db,
+    contact_id: &str,
+    kind: EmailKind,
+    since: NaiveDateTime,
+) -> Result<i64, Error> {
+    Ok(emails::table
+        .filter(emails::contact_id.eq(contact_id))
         .filter(emails::kind.eq(kind.as_str()))
         .filter(emails::created_at.ge(since))
         .filter(emails::status.eq_any([EmailStatus::Pending.as_str(), EmailStatus::Sent.as_str()]))
+        .count()
+        .get_result(c)?)
+}
+
+/// Whether an email of `kind` for the registration is still waiting (however old), or
+/// was planned at or after `since` and sent.
+pub fn waiting_or_sent_since(
+    c: &mut Db,
+    registration_id: &str,
+    kind: EmailKind,
+    since: NaiveDateTime,
+) -> Result<bool, Error> {
+    let found: Option<String> = emails::table
+        .filter(emails::registration_id.eq(registration_id))
+        .filter(emails::kind.eq(kind.as_str()))
+        .filter(
+            emails::status.eq(EmailStatus::Pending.as_str()).or(emails::status
+                .eq(EmailStatus::Sent.as_str())
+                .and(emails::created_at.ge(since))),
+        )
         .select(emails::id)
         .first(c)
         .optional()?;

@@ -341,6 +341,60 @@ async fn resubmitting_someones_address_never_cuts_them_off_nor_fills_their_inbox
 }
 
 #[tokio::test]
+async fn a_link_still_waiting_to_be_sent_is_never_replaced() {
+    let app = spawn().await;
+    let smtp = Smtp::start(&[]);
+    let w = worker(&app, &smtp);
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let ev = forum(&app, json!({ "public_registration": true })).await;
+    let li = json!({ "name": "Li Na", "email": "li@example.cn", "language": "en" });
+    assert_eq!(register(&app, &ev, li.clone()).await.status, 202);
+    assert_eq!(w.deliver_due().await.unwrap().sent, 1);
+    // A re-sent link waits while the worker is down; twenty minutes later the form
+    // is sent again: the waiting email's link must not be voided by a newer one.
+    set_clock(&app, 2030, 2, 1, 0, 5);
+    assert_eq!(register(&app, &ev, li.clone()).await.status, 202);
+    set_clock(&app, 2030, 2, 1, 0, 25);
+    assert_eq!(register(&app, &ev, li).await.status, 202);
+    assert_eq!(w.deliver_due().await.unwrap().sent, 1, "one link email, not two");
+    let link_mail = mails_to(&smtp, "li@example.cn").pop().unwrap();
+    assert!(
+        link_mail.subject.starts_with("Manage your registration: "),
+        "{}",
+        link_mail.subject
+    );
+    let token = token_in(&link_mail.text);
+    assert_eq!(with_link(&app, &token, "").await.status, 200, "the mailed link works");
+}
+
+#[tokio::test]
+async fn one_contact_gets_at_most_five_link_emails_an_hour_over_all_events() {
+    let app = spawn().await;
+    let smtp = Smtp::start(&[]);
+    let w = worker(&app, &smtp);
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    let li = json!({ "name": "Li Na", "email": "li@example.cn", "language": "en" });
+    let mut events = Vec::new();
+    for _ in 0..6 {
+        let ev = forum(&app, json!({ "public_registration": true })).await;
+        assert_eq!(register(&app, &ev, li.clone()).await.status, 202);
+        events.push(ev);
+    }
+    assert_eq!(w.deliver_due().await.unwrap().sent, 6, "six confirmations");
+    // Someone sends her address to all six forms: five links, and the sixth answer
+    // is the same 202 with no email.
+    set_clock(&app, 2030, 2, 1, 0, 1);
+    for ev in &events {
+        assert_eq!(register(&app, ev, li.clone()).await.status, 202);
+    }
+    assert_eq!(w.deliver_due().await.unwrap().sent, 5);
+    // An hour later the allowance is back.
+    set_clock(&app, 2030, 2, 1, 1, 2);
+    assert_eq!(register(&app, &events[5], li).await.status, 202);
+    assert_eq!(w.deliver_due().await.unwrap().sent, 1);
+}
+
+#[tokio::test]
 async fn an_organisers_registration_gets_its_first_link_by_email() {
     let app = spawn().await;
     let smtp = Smtp::start(&[]);
