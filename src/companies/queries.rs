@@ -46,7 +46,7 @@ pub fn insert(conn: &mut Db, row: &CompanyRow) -> Result<(), Error> {
         return Err(duplicate(conn, &row.name_key));
     }
     match diesel::insert_into(companies::table).values(row).execute(conn) {
-        Ok(_) => index(conn, row),
+        Ok(_) => search::add(conn, Kind::Company, &row.id, &fields(row)),
         Err(e) if is_unique_violation(&e) => Err(Error::conflict("a company with this name already exists")),
         Err(e) => Err(e.into()),
     }
@@ -54,12 +54,12 @@ pub fn insert(conn: &mut Db, row: &CompanyRow) -> Result<(), Error> {
 
 /// Keeps a company's search entry in step with its row (same transaction).
 fn index(conn: &mut Db, row: &CompanyRow) -> Result<(), Error> {
-    search::index(
-        conn,
-        Kind::Company,
-        &row.id,
-        &[Some(&row.name_key), row.name_en.as_deref()],
-    )
+    search::index(conn, Kind::Company, &row.id, &fields(row))
+}
+
+/// A company's searched fields.
+fn fields(row: &CompanyRow) -> [Option<&str>; 2] {
+    [Some(&row.name_key), row.name_en.as_deref()]
 }
 
 /// The company with this id, if any.

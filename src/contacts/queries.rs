@@ -85,12 +85,17 @@ fn insert_checked(conn: &mut Db, row: &ContactRow) -> Result<(), Error> {
         Err(e) if is_unique_violation(&e) => return Err(Error::conflict("a contact with this email already exists")),
         other => other?,
     };
-    index(conn, row)
+    search::add(conn, Kind::Contact, &row.id, &fields(row))
 }
 
 /// Keeps a contact's search entry in step with its row (same transaction).
 fn index(conn: &mut Db, row: &ContactRow) -> Result<(), Error> {
-    search::index(conn, Kind::Contact, &row.id, &[Some(&row.name), Some(&row.email_key)])
+    search::index(conn, Kind::Contact, &row.id, &fields(row))
+}
+
+/// A contact's searched fields.
+fn fields(row: &ContactRow) -> [Option<&str>; 2] {
+    [Some(&row.name), Some(&row.email_key)]
 }
 
 /// Writes `row` if the stored version is still `expected`.

@@ -123,47 +123,37 @@ fn grams(doc: &str) -> std::collections::BTreeSet<i64> {
     out
 }
 
+/// Indexes a new entity from its searched fields (inside the caller's transaction):
+/// one row, its document. A trigger queues it; its grams reach `search_grams` with the
+/// next [`merge`], and searches read queued documents' text until then.
+pub fn add(conn: &mut Db, kind: Kind, id: &str, fields: &[Option<&str>]) -> Result<(), Error> {
+    diesel::insert_into(search_docs::table)
+        .values((
+            search_docs::kind.eq(kind as i32),
+            search_docs::entity_id.eq(id),
+            search_docs::body.eq(document(fields)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Rewrites the index of one entity from its searched fields (inside the caller's
-/// transaction). The document is stored and queued at once; its new grams reach
-/// `search_grams` with the next [`merge`], and searches read queued documents' text
-/// until then. Grams the new text lacks are deleted now, so that `search_grams` never
-/// holds a gram the entity's current text does not (an erased name is not found even
-/// before the merge).
+/// transaction), queueing it like [`add`]. Grams the new text lacks are deleted now,
+/// so that `search_grams` never holds a gram the entity's current text does not (an
+/// erased name is not found even before the merge).
 pub fn index(conn: &mut Db, kind: Kind, id: &str, fields: &[Option<&str>]) -> Result<(), Error> {
     let doc = document(fields);
     match stored(conn, kind, id)? {
-        Some(body) if body == doc => return Ok(()),
+        Some(body) if body == doc => Ok(()),
         Some(body) => {
             diesel::update(search_docs::table.find((kind as i32, id)))
                 .set(search_docs::body.eq(&doc))
                 .execute(conn)?;
             let gone: Vec<i64> = grams(&body).difference(&grams(&doc)).copied().collect();
-            delete_grams(conn, kind, id, &gone)?;
+            delete_grams(conn, kind, id, &gone)
         }
-        None => {
-            diesel::insert_into(search_docs::table)
-                .values((
-                    search_docs::kind.eq(kind as i32),
-                    search_docs::entity_id.eq(id),
-                    search_docs::body.eq(&doc),
-                ))
-                .execute(conn)?;
-        }
+        None => add(conn, kind, id, fields),
     }
-    // A document queued twice before a merge is merged once, from its latest text.
-    let row = (search_queue::kind.eq(kind as i32), search_queue::entity_id.eq(id));
-    // The multi-backend connection has no upsert: each backend runs its own.
-    match conn {
-        Db::Pg(c) => diesel::insert_into(search_queue::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        Db::Sqlite(c) => diesel::insert_into(search_queue::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
-    Ok(())
 }
 
 /// The stored document of an entity, if any.
@@ -222,7 +212,7 @@ pub fn remove(conn: &mut Db, kind: Kind, id: &str) -> Result<(), Error> {
 
 /// The most documents one [`merge`] takes: one transaction's worth that keeps other
 /// writers' wait short.
-pub const MERGE_BATCH: i64 = 1000;
+pub const MERGE_BATCH: i64 = 250;
 
 /// Moves the grams of up to `limit` queued documents into `search_grams`, sorted (so a
 /// page of the index is written once for all of its new rows), and dequeues them, in the

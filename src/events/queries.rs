@@ -34,17 +34,17 @@ pub type Key = (NaiveDateTime, String);
 pub fn insert(conn: &mut Db, row: &EventRow) -> Result<(), Error> {
     diesel::insert_into(events::table).values(row).execute(conn)?;
     index_tags(conn, row)?;
-    index_text(conn, row)
+    search::add(conn, Kind::Event, &row.id, &fields(row))
 }
 
 /// Keeps an event's search entry in step with its row (same transaction).
 fn index_text(conn: &mut Db, row: &EventRow) -> Result<(), Error> {
-    search::index(
-        conn,
-        Kind::Event,
-        &row.id,
-        &[Some(&row.title), Some(&row.city), row.venue.as_deref()],
-    )
+    search::index(conn, Kind::Event, &row.id, &fields(row))
+}
+
+/// An event's searched fields.
+fn fields(row: &EventRow) -> [Option<&str>; 3] {
+    [Some(&row.title), Some(&row.city), row.venue.as_deref()]
 }
 
 /// The event with this id, if any.

@@ -7,3 +7,14 @@ CREATE TABLE search_queue (
     entity_id TEXT NOT NULL,
     PRIMARY KEY (kind, entity_id)
 );
+-- Every new or changed document is queued by the database itself: no write path can
+-- forget it, and it costs no statement of its own.
+CREATE FUNCTION search_docs_queue() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO search_queue (kind, entity_id) VALUES (NEW.kind, NEW.entity_id)
+        ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER search_docs_queue AFTER INSERT OR UPDATE OF body ON search_docs
+    FOR EACH ROW EXECUTE FUNCTION search_docs_queue();

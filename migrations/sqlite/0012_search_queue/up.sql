@@ -7,3 +7,13 @@ CREATE TABLE search_queue (
     entity_id TEXT NOT NULL,
     PRIMARY KEY (kind, entity_id)
 ) WITHOUT ROWID;
+-- Every new or changed document is queued by the database itself: no write path can
+-- forget it, and it costs no statement of its own.
+CREATE TRIGGER search_docs_queue_insert AFTER INSERT ON search_docs
+BEGIN
+    INSERT OR IGNORE INTO search_queue (kind, entity_id) VALUES (NEW.kind, NEW.entity_id);
+END;
+CREATE TRIGGER search_docs_queue_update AFTER UPDATE OF body ON search_docs
+BEGIN
+    INSERT OR IGNORE INTO search_queue (kind, entity_id) VALUES (NEW.kind, NEW.entity_id);
+END;
