@@ -664,8 +664,12 @@ mod tests {
                 assert!(found(&mut c, q, 1).is_empty(), "{q} {round} the merge");
             }
             for q in ["王", "王五", "wang@x"] {
-                assert_eq!(found(&mut c, q, 1000), [id.clone()], "{q} {round} the merge");
-                assert_eq!(found(&mut c, q, 1), [id.clone()], "{q} {round} the merge");
+                assert_eq!(
+                    found(&mut c, q, 1000),
+                    std::slice::from_ref(&id),
+                    "{q} {round} the merge"
+                );
+                assert_eq!(found(&mut c, q, 1), std::slice::from_ref(&id), "{q} {round} the merge");
             }
             merge_all(&mut c);
         }
