@@ -186,6 +186,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    pipeline_summary (stage, investment_currency, owner_team_id, major) {
+        stage -> Text,
+        investment_currency -> Text,
+        owner_team_id -> Text,
+        major -> Bool,
+        n -> BigInt,
+        amounted -> BigInt,
+        cents_high -> BigInt,
+        cents_low -> BigInt,
+    }
+}
+
+diesel::table! {
     teams (id) {
         id -> Text,
         name -> Text,

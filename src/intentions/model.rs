@@ -194,7 +194,7 @@ pub struct NewIntention {
 }
 
 /// The body of `PATCH /api/v1/intentions/{id}`: only the fields given change; `null` clears.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntentionPatch {
     /// Cannot be cleared: `null` is a 422.

@@ -1,6 +1,6 @@
 //! Storage of intentions, their history and activities, and the pipeline's figures.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::{count_star, sql};
@@ -11,11 +11,13 @@ use serde::{Deserialize, Serialize};
 use super::model::{ActivityRow, HistoryRow, IntentionRow, NewHistoryRow, Stage};
 use super::rules::{self, Change};
 use crate::db::schema::{
-    companies, contacts, events, intention_activities, intention_history, intentions, registrations,
+    companies, contacts, events, intention_activities, intention_history, intentions, pipeline_summary, registrations,
+    teams,
 };
 use crate::db::search::{contains_pattern, lower};
 use crate::db::{Db, MultiBackend};
 use crate::error::Error;
+use crate::teams::model::TeamRow;
 
 /// A condition on intentions, composable into any query over the table.
 type Pred = Box<dyn BoxableExpression<intentions::table, MultiBackend, SqlType = Nullable<Bool>>>;
@@ -80,7 +82,7 @@ fn and(p: Pred, q: Pred) -> Pred {
 
 /// The overdue condition: a follow-up date before today in the owner team's zone, and
 /// neither landed nor dropped.
-fn overdue(todays: &Todays) -> Pred {
+fn overdue(todays: &[(NaiveDate, Vec<String>)]) -> Pred {
     let mut any: Option<Pred> = None;
     for (today, teams) in todays {
         let due: Pred = Box::new(
@@ -198,6 +200,17 @@ pub fn get(conn: &mut Db, id: &str) -> Result<IntentionRow, Error> {
     find(conn, id)?.ok_or_else(|| Error::NotFound(format!("no intention with id {id}")))
 }
 
+/// The intention with this id and its owner team (one query), or 404.
+pub fn get_with_owner(conn: &mut Db, id: &str) -> Result<(IntentionRow, TeamRow), Error> {
+    intentions::table
+        .inner_join(teams::table)
+        .filter(intentions::id.eq(id))
+        .select((IntentionRow::as_select(), TeamRow::as_select()))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("no intention with id {id}")))
+}
+
 /// The columns that differ between two versions of a row: SQLite then rewrites only the
 /// index entries of those columns (a full-row SET rewrote all seven).
 #[derive(Debug, Default, AsChangeset)]
@@ -258,6 +271,16 @@ impl Changes {
 /// Writes the columns of `row` that differ from `current`, if the stored version is
 /// still `current`'s.
 pub fn update(conn: &mut Db, current: &IntentionRow, row: &IntentionRow) -> Result<(), Error> {
+    if !update_if_current(conn, current, row)? {
+        return Err(Error::conflict(
+            "the intention was changed at the same time; fetch it again and retry",
+        ));
+    }
+    Ok(())
+}
+
+/// Like [`update`], but false (nothing written) when the stored version is no longer `current`'s.
+pub fn update_if_current(conn: &mut Db, current: &IntentionRow, row: &IntentionRow) -> Result<bool, Error> {
     let n = diesel::update(
         intentions::table
             .find(&row.id)
@@ -265,12 +288,7 @@ pub fn update(conn: &mut Db, current: &IntentionRow, row: &IntentionRow) -> Resu
     )
     .set(Changes::between(current, row))
     .execute(conn)?;
-    if n == 0 {
-        return Err(Error::conflict(
-            "the intention was changed at the same time; fetch it again and retry",
-        ));
-    }
-    Ok(())
+    Ok(n > 0)
 }
 
 /// Appends one history entry per change.
@@ -433,8 +451,123 @@ pub fn by_stage(conn: &mut Db, filter: &Filter, todays: &Todays) -> Result<Vec<S
         .load(conn)?)
 }
 
+/// Can the summary table answer the statistics for this filter: none, or only the owner team.
+pub fn summarised(f: &Filter) -> bool {
+    // Every field named: a filter added later cannot take the summary path unnoticed.
+    let Filter {
+        stages,
+        owner_team_id: _,
+        company_id,
+        contact_id,
+        event_id,
+        roadshow_id,
+        industry_chain,
+        currency,
+        min_cents,
+        overdue,
+        due_before,
+        q,
+        created_from,
+        created_before,
+    } = f;
+    stages.is_empty()
+        && company_id.is_none()
+        && contact_id.is_none()
+        && event_id.is_none()
+        && roadshow_id.is_none()
+        && industry_chain.is_none()
+        && currency.is_none()
+        && min_cents.is_none()
+        && overdue.is_none()
+        && due_before.is_none()
+        && q.is_none()
+        && created_from.is_none()
+        && created_before.is_none()
+}
+
+/// One row of the summary: stage, currency, major, count, with an amount, amount as i128.
+struct Bucket {
+    stage: String,
+    currency: String,
+    major: bool,
+    n: i64,
+    amounted: i64,
+    cents: i128,
+}
+
+/// Minor units per 1 in `cents_high` (see migration 0011).
+const HIGH_UNIT: i128 = 1_000_000_000;
+
+/// The summary's non-empty buckets (of one owner team, if given).
+fn buckets(conn: &mut Db, team: Option<&str>) -> Result<Vec<Bucket>, Error> {
+    let mut q = pipeline_summary::table
+        .filter(pipeline_summary::n.gt(0))
+        .select((
+            pipeline_summary::stage,
+            pipeline_summary::investment_currency,
+            pipeline_summary::major,
+            pipeline_summary::n,
+            pipeline_summary::amounted,
+            pipeline_summary::cents_high,
+            pipeline_summary::cents_low,
+        ))
+        .into_boxed();
+    if let Some(team) = team {
+        q = q.filter(pipeline_summary::owner_team_id.eq(team.to_string()));
+    }
+    let rows: Vec<(String, String, bool, i64, i64, i64, i64)> = q.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(stage, currency, major, n, amounted, high, low)| Bucket {
+            stage,
+            currency,
+            major,
+            n,
+            amounted,
+            cents: i128::from(high) * HIGH_UNIT + i128::from(low),
+        })
+        .collect())
+}
+
+/// [`by_stage`] and [`majors`] from the summary table, for a [`summarised`] filter: the same
+/// answers without reading the intentions.
+pub fn summary(conn: &mut Db, f: &Filter) -> Result<(Vec<StageSum>, Vec<MajorSum>), Error> {
+    let rows = buckets(conn, f.owner_team_id.as_deref())?;
+    let mut stages: BTreeMap<(String, String), (i64, i64, i128)> = BTreeMap::new();
+    let mut majors: BTreeMap<String, (i64, i128)> = BTreeMap::new();
+    for b in rows {
+        let major = b.major
+            && b.currency == rules::DEFAULT_CURRENCY
+            && (b.stage == Stage::Signed.as_str() || b.stage == Stage::Landed.as_str());
+        if major {
+            let m = majors.entry(b.stage.clone()).or_default();
+            m.0 += b.n;
+            m.1 += b.cents;
+        }
+        let s = stages.entry((b.stage, b.currency)).or_default();
+        s.0 += b.n;
+        s.1 += b.amounted;
+        s.2 += b.cents;
+    }
+    let stages = stages
+        .into_iter()
+        // SUM over no amounts is NULL, as in the query.
+        .map(|((stage, currency), (n, amounted, cents))| {
+            (stage, currency, n, (amounted > 0).then(|| cents.to_string()))
+        })
+        .collect();
+    let majors = majors
+        .into_iter()
+        .map(|(stage, (n, cents))| (stage, n, Some(cents.to_string())))
+        .collect();
+    Ok((stages, majors))
+}
+
+/// Per major stage: (stage, count, sum of minor units as exact text).
+pub type MajorSum = (String, i64, Option<String>);
+
 /// Major projects (≥ 1,000,000,000 CNY) per stage, among signed and landed.
-pub fn majors(conn: &mut Db, filter: &Filter, todays: &Todays) -> Result<Vec<(String, i64, Option<String>)>, Error> {
+pub fn majors(conn: &mut Db, filter: &Filter, todays: &Todays) -> Result<Vec<MajorSum>, Error> {
     Ok(intentions::table
         .filter(predicate(filter, todays))
         .filter(intentions::investment_currency.eq(rules::DEFAULT_CURRENCY))
@@ -451,13 +584,22 @@ pub fn majors(conn: &mut Db, filter: &Filter, todays: &Todays) -> Result<Vec<(St
 
 /// Overdue follow-ups per owner team.
 pub fn overdue_by_team(conn: &mut Db, filter: &Filter, todays: &Todays) -> Result<HashMap<String, i64>, Error> {
-    let rows: Vec<(String, i64)> = intentions::table
-        .filter(predicate(filter, todays))
-        .filter(overdue(todays))
-        .group_by(intentions::owner_team_id)
-        .select((intentions::owner_team_id, count_star()))
-        .load(conn)?;
-    Ok(rows.into_iter().collect())
+    let mut counts: HashMap<String, i64> = HashMap::new();
+    // One query per distinct "today": each is a range on (owner_team_id, next_follow_up_on);
+    // one query OR-ing the days scanned the whole index (SQLite: 15 ms -> 2 ms at 100k).
+    // Every team is in exactly one group, so the counts add up.
+    for day in todays {
+        let rows: Vec<(String, i64)> = intentions::table
+            .filter(predicate(filter, todays))
+            .filter(overdue(std::slice::from_ref(day)))
+            .group_by(intentions::owner_team_id)
+            .select((intentions::owner_team_id, count_star()))
+            .load(conn)?;
+        for (team, n) in rows {
+            *counts.entry(team).or_default() += n;
+        }
+    }
+    Ok(counts)
 }
 
 /// Target companies: how many, how many assessed, how many with a matching intention.
@@ -468,11 +610,29 @@ pub fn targets(conn: &mut Db, filter: &Filter, todays: &Todays) -> Result<(i64, 
         .filter(companies::assessment_score.is_not_null())
         .count()
         .get_result(conn)?;
-    let with: i64 = intentions::table
-        .filter(predicate(filter, todays))
-        .filter(intentions::company_id.eq_any(targets.select(companies::id)))
-        .select(sql::<BigInt>("COUNT(DISTINCT intentions.company_id)"))
-        .get_result(conn)?;
+    let with: i64 = if summarised(filter) {
+        // Per target company, does one of its intentions exist: an index probe each, where
+        // counting distinct companies over the intentions reads all of them.
+        let exists = "EXISTS (SELECT 1 FROM intentions i WHERE i.company_id = companies.id";
+        match &filter.owner_team_id {
+            None => targets.filter(sql::<Bool>(exists).sql(")")).count().get_result(conn)?,
+            Some(team) => targets
+                .filter(
+                    sql::<Bool>(exists)
+                        .sql(" AND i.owner_team_id = ")
+                        .bind::<Text, _>(team.clone())
+                        .sql(")"),
+                )
+                .count()
+                .get_result(conn)?,
+        }
+    } else {
+        intentions::table
+            .filter(predicate(filter, todays))
+            .filter(intentions::company_id.eq_any(targets.select(companies::id)))
+            .select(sql::<BigInt>("COUNT(DISTINCT intentions.company_id)"))
+            .get_result(conn)?
+    };
     Ok((total, assessed, with))
 }
 

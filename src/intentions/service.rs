@@ -133,6 +133,80 @@ pub async fn get(ctx: &AppState, id: String) -> Result<Intention, Error> {
         .await
 }
 
+/// A change judged against the stored row: what to write, and the owner team it is read in.
+struct Plan {
+    current: IntentionRow,
+    row: IntentionRow,
+    team: TeamRow,
+    note: Option<String>,
+}
+
+impl Plan {
+    /// Does the change point at other records (which must then exist when it is written)?
+    fn moves_references(&self) -> bool {
+        self.row.company_id != self.current.company_id
+            || self.row.contact_id != self.current.contact_id
+            || self.row.event_id != self.current.event_id
+    }
+}
+
+/// Judges `patch` against the stored row: the rules, then the precondition, then the references.
+fn plan(
+    c: &mut Db,
+    id: &str,
+    patch: IntentionPatch,
+    expected: &Precondition,
+    now_utc: DateTime<Utc>,
+    now: NaiveDateTime,
+) -> Result<Plan, Error> {
+    let (current, current_team) = queries::get_with_owner(c, id)?;
+    let team = match patch.owner_team_id.as_deref() {
+        Some(v) => match uuid("owner_team_id", v)? {
+            same if same == current_team.id => current_team,
+            other => owner_team(c, &other)?,
+        },
+        None => current_team,
+    };
+    let note = patch
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(String::from);
+    let row = rules::apply_patch(&current, patch, rules::today_in(team.tz(), now_utc), now)?;
+    // The body is judged first: invalid data is a 422 whatever the version.
+    expected.check(current.version)?;
+    if row != current {
+        check_references(c, &row, Some(&current))?;
+    }
+    Ok(Plan {
+        current,
+        row,
+        team,
+        note,
+    })
+}
+
+/// Writes a planned change and its history, if the stored version is still the one it was
+/// judged on; false (nothing written) otherwise.
+fn write_plan(c: &mut Db, plan: &Plan, by: &str, now: NaiveDateTime) -> Result<bool, Error> {
+    if plan.row == plan.current {
+        return Ok(true);
+    }
+    if !queries::update_if_current(c, &plan.current, &plan.row)? {
+        return Ok(false);
+    }
+    queries::record(
+        c,
+        &plan.row.id,
+        changes(Some(&plan.current), &plan.row),
+        by,
+        plan.note.as_deref(),
+        now,
+    )?;
+    Ok(true)
+}
+
 /// Changes an intention if `expected` holds, appending one history entry per tracked
 /// field that changed; a refused change writes nothing.
 pub async fn update(
@@ -144,37 +218,35 @@ pub async fn update(
 ) -> Result<Intention, Error> {
     let now_utc = ctx.clock.now_utc();
     let now = ctx.clock.now();
+    // The change is judged on a read connection, so that SQLite's one writer thread (the
+    // bottleneck of stage moves) only writes. The write applies it only if the version is
+    // still the one judged (and no reference moved, whose target must exist at the write);
+    // otherwise the change is judged again inside the write transaction, as it always was.
+    let judged = {
+        let (id, patch, expected) = (id.clone(), patch.clone(), expected.clone());
+        ctx.db
+            .read(move |c| plan(c, &id, patch, &expected, now_utc, now))
+            .await?
+    };
+    if judged.row == judged.current {
+        let all = HashMap::from([(judged.team.id.clone(), judged.team)]);
+        return Ok(view(judged.row, &all, now_utc));
+    }
     ctx.db
         .write(move |c| {
-            let current = queries::get(c, &id)?;
-            let owner = match patch.owner_team_id.as_deref() {
-                Some(v) => uuid("owner_team_id", v)?,
-                None => current.owner_team_id.clone(),
+            let done = if !judged.moves_references() && write_plan(c, &judged, &actor.name, now)? {
+                judged
+            } else {
+                let again = plan(c, &id, patch, &expected, now_utc, now)?;
+                if !write_plan(c, &again, &actor.name, now)? {
+                    return Err(Error::conflict(
+                        "the intention was changed at the same time; fetch it again and retry",
+                    ));
+                }
+                again
             };
-            let team = owner_team(c, &owner)?;
-            let note = patch
-                .note
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(String::from);
-            let row = rules::apply_patch(&current, patch, rules::today_in(team.tz(), now_utc), now)?;
-            // The body is judged first: invalid data is a 422 whatever the version.
-            expected.check(current.version)?;
-            if row != current {
-                check_references(c, &row, Some(&current))?;
-                queries::update(c, &current, &row)?;
-                queries::record(
-                    c,
-                    &row.id,
-                    changes(Some(&current), &row),
-                    &actor.name,
-                    note.as_deref(),
-                    now,
-                )?;
-            }
-            let all = HashMap::from([(team.id.clone(), team)]);
-            Ok(view(row, &all, now_utc))
+            let all = HashMap::from([(done.team.id.clone(), done.team)]);
+            Ok(view(done.row, &all, now_utc))
         })
         .await
 }
@@ -474,8 +546,13 @@ pub async fn stats(ctx: &AppState, q: StatsQuery) -> Result<PipelineStats, Error
         .read(move |c| {
             let all = teams::all(c)?;
             let today = todays(&all, now);
-            let stages = stage_counts(queries::by_stage(c, &f, &today)?)?;
-            let majors = queries::majors(c, &f, &today)?;
+            // Unfiltered (or per team), the totals kept by the write triggers answer at once.
+            let (by_stage, majors) = if queries::summarised(&f) {
+                queries::summary(c, &f)?
+            } else {
+                (queries::by_stage(c, &f, &today)?, queries::majors(c, &f, &today)?)
+            };
+            let stages = stage_counts(by_stage)?;
             let major = |stage: Stage| -> Result<MajorCount, Error> {
                 let found: Vec<_> = majors.iter().filter(|m| m.0 == stage.as_str()).collect();
                 let amount = amounts(found.iter().map(|m| (rules::DEFAULT_CURRENCY.to_string(), m.2.clone())))?;

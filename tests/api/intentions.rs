@@ -872,6 +872,79 @@ async fn pipeline_statistics_match_a_hand_computed_fixture() {
         .assert_problem(422);
 }
 
+/// The unfiltered (and per-team) statistics come from the summary the write triggers keep;
+/// after many moves of stage, owner, amount and currency they must equal the scan of the
+/// intentions themselves (`from` far in the past takes the scanning path and matches all).
+#[tokio::test]
+async fn pipeline_summary_matches_a_scan_after_many_changes() {
+    let app = spawn().await;
+    let a = team(&app, "招商一处", "Asia/Shanghai").await;
+    let b = team(&app, "招商二处", "America/Los_Angeles").await;
+    let target = company(&app, "永荣锦江", json!({ "is_target": true })).await;
+    let plain = company(&app, "舟山膜材料", json!({})).await;
+    app.clock.set(Utc.with_ymd_and_hms(2024, 6, 15, 4, 0, 0).unwrap());
+    let amounts = [
+        None,
+        Some("0.10"),
+        Some("999999999.99"),
+        Some("1000000000"),
+        Some("2500000000.50"),
+    ];
+    let mut made = Vec::new();
+    for i in 0..15usize {
+        let mut extra = json!({ "next_follow_up_on": "2024-06-01" });
+        if let Some(amount) = amounts[i % amounts.len()] {
+            extra["investment_amount"] = json!(amount);
+        }
+        if i % 4 == 3 {
+            extra["investment_currency"] = json!("USD");
+        }
+        let (c, t) = if i % 2 == 0 { (&target, &a) } else { (&plain, &b) };
+        made.push(id(&intention(&app, c, t, extra).await));
+    }
+    let compare = |label: String, summary: Resp, scan: Resp| {
+        assert_eq!(summary.status, 200, "{}", summary.text);
+        assert_eq!(summary.body, scan.body, "{label}: the summary differs from the scan");
+    };
+    for round in 0..6usize {
+        for (i, intention) in made.iter().enumerate() {
+            let k = i + round * 7;
+            let mut body = match k % 6 {
+                0 => json!({ "stage": STAGES[(k / 2) % 6], "note": "moved" }),
+                1 => json!({ "stage": "dropped", "dropped_reason": "外迁", "note": "dropped" }),
+                2 => json!({ "stage": STAGES[(k / 3) % 6], "note": "back", "investment_amount": amounts[k % 5] }),
+                3 => json!({ "owner_team_id": if k % 2 == 0 { &a } else { &b } }),
+                4 => {
+                    json!({ "investment_currency": if k % 3 == 0 { "USD" } else { "CNY" }, "stage": "signed", "note": "signed" })
+                }
+                _ => json!({ "investment_amount": amounts[(k + 3) % 5], "stage": "landed", "note": "landed" }),
+            };
+            body["note"] = json!("round");
+            let r = app.patch(&format!("/api/v1/intentions/{intention}"), body).await;
+            // Some moves are refused (e.g. leaving dropped without a fitting change): fine,
+            // the totals must still agree.
+            assert!(r.status == 200 || r.status == 409, "{}", r.text);
+        }
+        for q in [
+            "".to_string(),
+            format!("owner_team_id={a}"),
+            format!("owner_team_id={b}"),
+        ] {
+            let summary = app.get(&format!("/api/v1/stats/pipeline?{q}")).await;
+            let scan = app.get(&format!("/api/v1/stats/pipeline?{q}&from=2000-01-01")).await;
+            compare(format!("round {round}, {q:?}"), summary, scan);
+        }
+    }
+    let s = app.get("/api/v1/stats/pipeline").await;
+    let total: i64 = s.body["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, made.len() as i64);
+}
+
 #[tokio::test]
 async fn outcomes_of_an_event_and_its_roadshow() {
     let app = spawn().await;
