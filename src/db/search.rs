@@ -6,7 +6,14 @@
 //! 2-character gram that holds a non-ASCII character (so `王`, `王伟`, `福州` are served
 //! by the index). A gram of up to three characters packs exactly into a 63-bit
 //! integer (three 21-bit Unicode scalars), so the index holds no text and no hash
-//! collisions. Both tables are written in the same transaction as the entity.
+//! collisions.
+//!
+//! The document is written in the same transaction as the entity, and so is the
+//! removal of grams its new text lacks: `search_grams` never holds a gram the current
+//! text does not. New grams go through `search_queue` (filled by a trigger on
+//! `search_docs`): [`merge`], run in the background, inserts them sorted, in batches,
+//! so a write does not dirty one index page per gram. Until then a search also reads
+//! the queued documents' text, so results are the same before and after the merge.
 //!
 //! A query of up to three characters whose gram is indexed is answered by that gram
 //! alone (a field contains the gram exactly when it contains the query). A longer
