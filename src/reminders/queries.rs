@@ -310,7 +310,7 @@ pub fn claim(c: &mut Db, id: &str, owner: &str, now: NaiveDateTime, until: Naive
 
 /// Claims up to `limit` due emails for `owner` until `until` in one statement, the
 /// longest waiting first; answers the ids claimed. On PostgreSQL rows another worker is
-/// claiming are skipped, not waited for, and each row is checked again as it is changed,
+/// claiming are skipped, not waited for, and each row is checked again as it is locked,
 /// so a row another worker claimed meanwhile is left alone.
 pub fn claim_due(
     c: &mut Db,
@@ -331,10 +331,15 @@ pub fn claim_due(
     // engines read and sort every due row, for each batch).
     const DUE: &str = "status = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3)";
     let rows: Vec<Claimed> = match c {
+        // The rows are picked once, in a materialised CTE: as `id IN (subquery)` the
+        // planner may run the subquery again per row, and with SKIP LOCKED each run
+        // finds other rows, so one claim took far more than `limit` (all 40 of a test's
+        // emails with a limit of 8). Locked rows are checked again as they are locked.
         Db::Pg(pg) => diesel::sql_query(format!(
-            "UPDATE emails SET lease_owner = $1, lease_until = $2 WHERE id IN \
+            "WITH picked AS MATERIALIZED \
              (SELECT id FROM emails WHERE {DUE} ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
-             AND {DUE} RETURNING id"
+             UPDATE emails SET lease_owner = $1, lease_until = $2 FROM picked WHERE emails.id = picked.id \
+             RETURNING emails.id"
         ))
         .bind::<Text, _>(owner)
         .bind::<Timestamp, _>(until)
