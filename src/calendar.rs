@@ -24,7 +24,7 @@ pub fn build(name: &str, events: &[EventRow], base_url: &str) -> String {
 }
 
 /// What an invitation asks of the attendee's calendar program (RFC 5546).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
     /// Add or update the entry (same UID, higher SEQUENCE replaces it).
     Request,
@@ -41,6 +41,17 @@ pub fn invitation(event: &EventRow, base_url: &str, method: Method, organizer: &
     });
     let mut ev = vevent(event, base_url);
     ev.append_property(Property::new("ORGANIZER", format!("mailto:{organizer}")));
+    ev.append_property(attendee_property(attendee));
+    if method == Method::Cancel {
+        ev.status(IcsStatus::Cancelled);
+    }
+    cal.push(ev);
+    let text = cal.done().to_string();
+    insert_timezones(&text, &timezones(std::slice::from_ref(event)))
+}
+
+/// The attendee of an invitation: `(name, address)`.
+fn attendee_property(attendee: (&str, &str)) -> Property {
     let mut who = Property::new("ATTENDEE", format!("mailto:{}", attendee.1));
     // A parameter value with separators must be quoted (and cannot hold quotes).
     let name = attendee.0.replace(['"', '\r', '\n'], " ");
@@ -51,13 +62,57 @@ pub fn invitation(event: &EventRow, base_url: &str, method: Method, organizer: &
     };
     who.add_parameter("CN", &name);
     who.add_parameter("ROLE", "REQ-PARTICIPANT");
-    ev.append_property(who);
-    if method == Method::Cancel {
-        ev.status(IcsStatus::Cancelled);
+    who
+}
+
+/// The attendee's content line(s), folded and ended as in a calendar file.
+fn attendee_lines(attendee: (&str, &str)) -> Option<String> {
+    TryInto::<String>::try_into(attendee_property(attendee)).ok()
+}
+
+/// One event's invitation with the attendee left open: everything every attendee's copy
+/// shares (the event, its time zone's rules) is built once, then [`Invitation::to`]
+/// writes each copy, the same text [`invitation`] gives.
+pub struct Invitation {
+    /// The text before and after the attendee's line(s).
+    around: Option<(String, String)>,
+    event: EventRow,
+    base_url: String,
+    method: Method,
+    organizer: String,
+}
+
+impl Invitation {
+    /// Prepares `event`'s invitation for any attendee.
+    pub fn new(event: &EventRow, base_url: &str, method: Method, organizer: &str) -> Self {
+        const STAND_IN: (&str, &str) = ("Roadshow stand-in", "stand-in@roadshow.invalid");
+        let text = invitation(event, base_url, method, organizer, STAND_IN);
+        let around = attendee_lines(STAND_IN).and_then(|line| {
+            let (head, tail) = text.split_once(&line)?;
+            Some((head.to_string(), tail.to_string()))
+        });
+        Invitation {
+            around,
+            event: event.clone(),
+            base_url: base_url.to_string(),
+            method,
+            organizer: organizer.to_string(),
+        }
     }
-    cal.push(ev);
-    let text = cal.done().to_string();
-    insert_timezones(&text, &timezones(std::slice::from_ref(event)))
+
+    /// Whether this was prepared from `event` as it is now, with these links and organiser.
+    pub fn is_for(&self, event: &EventRow, base_url: &str, organizer: &str) -> bool {
+        self.event == *event && self.base_url == base_url && self.organizer == organizer
+    }
+
+    /// The invitation for `attendee`: `(name, address)`.
+    pub fn to(&self, attendee: (&str, &str)) -> String {
+        match (&self.around, attendee_lines(attendee)) {
+            (Some((head, tail)), Some(line)) => format!("{head}{line}{tail}"),
+            // Not expected (the stand-in's line is always found): build it whole.
+            _ => invitation(&self.event, &self.base_url, self.method, &self.organizer, attendee),
+        }
+    }
 }
 
 fn calendar(method: &str) -> Calendar {
@@ -220,6 +275,55 @@ fn ics_offset(secs: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prepared_invitation_writes_what_a_whole_one_does() {
+        let at = NaiveDate::from_ymd_opt(2030, 3, 4)
+            .unwrap()
+            .and_hms_opt(6, 0, 0)
+            .unwrap();
+        let event = EventRow {
+            id: "e1".into(),
+            title: "高端聚酰胺产业机遇座谈会, a long title that folds over more than one line".into(),
+            summary: Some("Forum; notes".into()),
+            kind: "forum".into(),
+            industry_chain: None,
+            platform: None,
+            city: "福州".into(),
+            venue: Some("Venue".into()),
+            address: None,
+            timezone: "Europe/Berlin".into(),
+            starts_at: at,
+            starts_local: at,
+            ends_at: Some(at + Duration::hours(3)),
+            capacity: None,
+            registration_closes_at: None,
+            status: "scheduled".into(),
+            cancel_reason: None,
+            roadshow_id: None,
+            sequence: 3,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+            public_registration: false,
+            tags: "[]".into(),
+        };
+        for method in [Method::Request, Method::Cancel] {
+            let prepared = Invitation::new(&event, "https://rs.example", method, "noreply@rs.example");
+            assert!(prepared.around.is_some());
+            for who in [
+                ("Wang Wei", "wang.wei@example.com"),
+                ("Smith, \"Jo\"; Dr.", "jo@example.com"),
+                (
+                    "山田 太郎 (東レ株式会社 研究開発本部 高機能材料研究所 主任研究員)",
+                    "t.yamada@toray.example.co.jp",
+                ),
+            ] {
+                let whole = invitation(&event, "https://rs.example", method, "noreply@rs.example", who);
+                assert_eq!(prepared.to(who), whole);
+            }
+        }
+    }
 
     #[test]
     fn berlin_has_both_changes_of_2025() {

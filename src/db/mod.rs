@@ -262,6 +262,16 @@ fn run_batch(conn: &mut Db, mut batch: Vec<Box<dyn BatchJob>>) {
         batch.into_iter().for_each(|job| job.finish(false));
         return;
     }
+    if let [job] = batch.as_mut_slice() {
+        // Alone in its transaction (the usual case for a mail worker recording its
+        // sends): a failure rolls back nothing else, so no savepoint is needed.
+        let committed = job.run(conn) && conn.batch_execute("COMMIT").is_ok();
+        if !committed {
+            let _ = conn.batch_execute("ROLLBACK");
+        }
+        batch.into_iter().for_each(|job| job.finish(committed));
+        return;
+    }
     // If SQLite itself abandons the transaction (I/O error, full disk), the savepoint
     // statements fail: stop there and report every write of the batch as not committed.
     let mut intact = true;
@@ -406,6 +416,29 @@ impl Database {
             .map_err(|_| DbError::Task("the SQLite writer stopped".into()))?
     }
 
+    /// Like [`Database::write`], waiting on the calling thread (one that may block, such
+    /// as a mail worker's sending thread): on SQLite the write still joins the writer
+    /// thread's next transaction, so it never competes with it for the file's lock.
+    pub fn write_waiting<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Db) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    {
+        let Some(writer) = &self.writer else {
+            return self.write_blocking(f);
+        };
+        let (reply, answer) = futures_channel::oneshot::channel();
+        writer
+            .send(Box::new(Job {
+                work: Some(f),
+                result: None,
+                reply,
+            }))
+            .map_err(|_| DbError::Task("the SQLite writer stopped".into()))?;
+        block_on(answer).map_err(|_| DbError::Task("the SQLite writer stopped".into()))?
+    }
+
     /// Runs `f` in one write transaction on the calling thread (for the CLI and workers).
     pub fn write_blocking<T, E, F>(&self, f: F) -> Result<T, E>
     where
@@ -437,6 +470,26 @@ impl Database {
     /// A connection for one-off work outside requests (CLI, health checks).
     pub fn connection(&self) -> Result<PooledConnection<Manager>, DbError> {
         Ok(self.read.get()?)
+    }
+}
+
+/// Waits for `future` on the calling thread (parked until woken), outside any runtime.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+            return value;
+        }
+        std::thread::park();
     }
 }
 

@@ -2,7 +2,8 @@
 //! contact's language, times in the event's zone (and the reader's, when it differs),
 //! and the event as an `.ics` invitation.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
@@ -11,7 +12,7 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use minijinja::{context, Environment};
 
-use crate::calendar::{self, Method};
+use crate::calendar::{self, Invitation, Method};
 use crate::contacts::model::{ContactRow, Language};
 use crate::events::model::EventRow;
 use crate::reminders::model::EmailKind;
@@ -82,8 +83,36 @@ pub(super) fn templates() -> &'static Environment<'static> {
     })
 }
 
+/// Invitations prepared per event and method, for a run of emails about few events
+/// (a worker's batch): the calendar part of each email is then a copy, not a rebuild.
+#[derive(Default)]
+pub struct Invitations(Mutex<HashMap<(String, Method), Arc<Invitation>>>);
+
+impl Invitations {
+    /// The invitation to `f`'s event with `method`, prepared now unless the event is
+    /// as it was when it last was.
+    fn get(&self, f: &Facts, method: Method) -> Arc<Invitation> {
+        let key = (f.event.id.clone(), method);
+        let organizer = f.from.email.as_ref();
+        let lock = || self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(found) = lock().get(&key) {
+            if found.is_for(f.event, f.base_url, organizer) {
+                return found.clone();
+            }
+        }
+        let made = Arc::new(Invitation::new(f.event, f.base_url, method, organizer));
+        lock().insert(key, made.clone());
+        made
+    }
+}
+
 /// Renders an email from its facts.
 pub fn render(f: &Facts) -> Result<Rendered, RenderError> {
+    render_with(f, None)
+}
+
+/// Like [`render`], taking the calendar part from `invitations` when given.
+pub fn render_with(f: &Facts, invitations: Option<&Invitations>) -> Result<Rendered, RenderError> {
     let language = Language::from_checked(&f.contact.language);
     let lang = language.as_str();
     let event_tz = f.event.tz();
@@ -139,13 +168,16 @@ pub fn render(f: &Facts) -> Result<Rendered, RenderError> {
         language,
         text: part("txt")?,
         html: part("html")?,
-        calendar: calendar::invitation(
-            f.event,
-            f.base_url,
-            method,
-            f.from.email.as_ref(),
-            (&f.contact.name, &f.contact.email),
-        ),
+        calendar: match invitations {
+            Some(prepared) => prepared.get(f, method).to((&f.contact.name, &f.contact.email)),
+            None => calendar::invitation(
+                f.event,
+                f.base_url,
+                method,
+                f.from.email.as_ref(),
+                (&f.contact.name, &f.contact.email),
+            ),
+        },
         method,
         subject,
         unsubscribe_url,

@@ -7,16 +7,16 @@
 //! `Message-ID`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::web;
 use chrono::NaiveDateTime;
-use futures_util::StreamExt;
 use lettre::message::Mailbox;
 use rand::Rng;
 
-use super::content::{self, Facts};
+use super::content::{self, Facts, Invitations};
 use super::{digest, DeliveryError, Mailer};
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -151,22 +151,71 @@ impl Worker {
         self.stop.clone()
     }
 
-    /// Sends every email due at the clock's "now", batch by batch, until none is left
-    /// (or the stop flag is set); emails other workers hold are left to them.
+    /// Sends every email due at the clock's "now" until none is left (or the stop flag
+    /// is set, after the emails it holds); emails other workers hold are left to them.
+    ///
+    /// One blocking thread per SMTP connection (`mail.smtp.pool_size`) takes a few
+    /// emails at a time from a queue, reads, renders and sends them itself; whichever
+    /// thread finds the queue running low claims the next batch in one statement while
+    /// the others go on sending; this task records the outcomes as they come, whatever
+    /// has arrived in one write. Measured with `bench/delivery.sh`: five reads, a thread
+    /// hop per send and a write per email had held the worker to a sixth of a bare lettre
+    /// loop's rate, and a pause at the end of each batch cost another fifth.
     pub async fn deliver_due(&self) -> Result<Report, WorkerError> {
+        let parallel = (self.settings.mail.smtp.pool_size.max(1) as usize).min(16);
+        let mut batch = self.settings.reminders.batch_size.max(1) as usize;
+        let rate = u64::from(self.settings.mail.max_per_second);
+        if rate > 0 {
+            // Paced, a batch (and the next, claimed ahead) must go out well within the lease.
+            let lease = self.settings.reminders.lease_secs.min(86_400);
+            batch = batch.min((rate * lease / 4).max(1) as usize);
+        }
+        // Two shares per thread and batch: few reads, and a slow share does not hold up the rest.
+        let take = batch.div_ceil(parallel * 2).clamp(1, 64);
+        let feed = Arc::new(Feed::new(batch, parallel * take));
+        // At most this many emails are being sent or wait to be recorded: all that a
+        // crash could send twice.
+        let gate = Arc::new(Gate::new(parallel * 2));
+        let (outcomes, arrived) = std::sync::mpsc::channel::<(String, Outcome)>();
+        let invitations = Arc::new(Invitations::default());
+        let senders: Vec<_> = (0..parallel)
+            .map(|_| {
+                let (me, feed, gate, outcomes) = (self.clone(), feed.clone(), gate.clone(), outcomes.clone());
+                let invitations = invitations.clone();
+                web::block(move || me.send_share(&feed, take, &gate, &outcomes, &invitations))
+            })
+            .collect();
+        drop(outcomes);
+        let recorder = {
+            let (me, feed, gate) = (self.clone(), feed.clone(), gate.clone());
+            web::block(move || {
+                let report = me.record_arrivals(&arrived, &gate);
+                // Senders waiting for room must not wait for a recorder that gave up, nor
+                // claim more.
+                gate.close();
+                feed.close();
+                report
+            })
+        };
+        let (sent, recorded) = futures_util::future::join(futures_util::future::join_all(senders), recorder).await;
+        for share in sent {
+            share.map_err(|e| WorkerError::Storage(format!("a sending thread failed: {e}")))??;
+        }
+        recorded.map_err(|e| WorkerError::Storage(format!("the recording thread failed: {e}")))?
+    }
+
+    /// Records outcomes as they arrive, whatever has arrived in one write, on a thread
+    /// of its own (a hop less per write than an async task: measured, the commits, not
+    /// the sends, set the pace).
+    fn record_arrivals(&self, arrived: &Receiver<(String, Outcome)>, gate: &Gate) -> Result<Report, WorkerError> {
         let mut report = Report::default();
-        let batch = self.settings.reminders.batch_size.max(1) as i64;
-        while !self.stop.load(Ordering::Relaxed) {
-            let now = self.clock.now();
-            let ids = self.db.read(move |c| queries::due(c, now, batch)).await?;
-            if ids.is_empty() {
-                break;
-            }
-            let claimed = self.claim(ids, now).await?;
-            if claimed.is_empty() {
-                continue;
-            }
-            for settled in self.deliver_batch(claimed).await? {
+        while let Ok(first) = arrived.recv() {
+            let mut group = vec![first];
+            group.extend(arrived.try_iter());
+            let n = group.len();
+            let recorded = self.record(group);
+            gate.leave(n);
+            for settled in recorded? {
                 match settled {
                     Settled::Sent => report.sent += 1,
                     Settled::Retried => report.retried += 1,
@@ -179,90 +228,42 @@ impl Worker {
         Ok(report)
     }
 
-    /// Claims what it can of `ids` in one short write.
-    async fn claim(&self, ids: Vec<String>, now: NaiveDateTime) -> Result<Vec<String>, WorkerError> {
-        let owner = self.owner.clone();
+    /// Claims the next batch for [`Feed`]: one statement. Empty only when nothing is due
+    /// that another worker does not hold (a claim skips rows others are claiming at
+    /// that moment, so an empty claim alone does not say so).
+    fn claim_batch(&self, limit: usize) -> Result<Vec<String>, WorkerError> {
         let lease = chrono::Duration::seconds(self.settings.reminders.lease_secs.min(86_400) as i64);
-        let until = now + lease;
-        Ok(self
-            .db
-            .write(move |c| {
-                let mut mine = Vec::with_capacity(ids.len());
-                for id in ids {
-                    if queries::claim(c, &id, &owner, now, until)? {
-                        mine.push(id);
-                    }
-                }
-                Ok::<_, Error>(mine)
-            })
-            .await?)
-    }
-
-    /// Delivers claimed emails the way a bare SMTP client would: one blocking thread
-    /// per SMTP connection (`mail.smtp.pool_size`), each taking a few emails at a time,
-    /// reading, rendering and sending them itself; this task records the outcomes as they
-    /// come, whatever has arrived in one write. Measured with `bench/delivery.sh`: five
-    /// reads, a thread hop per send and a write per email had held the worker to a
-    /// sixth of a bare lettre loop's rate.
-    async fn deliver_batch(&self, ids: Vec<String>) -> Result<Vec<Settled>, WorkerError> {
-        let parallel = (self.settings.mail.smtp.pool_size.max(1) as usize).min(16);
-        // Two shares per thread: few reads, and a slow share does not hold up the rest.
-        let take = ids.len().div_ceil(parallel * 2).clamp(1, 64);
-        let queue = Arc::new(Mutex::new(ids.into_iter()));
-        // At most this many emails are being sent or wait to be recorded: all that a
-        // crash could send twice.
-        let gate = Arc::new(Gate::new(parallel * 2));
-        let (outcomes, mut arrived) = futures_channel::mpsc::unbounded::<(String, Outcome)>();
-        let senders: Vec<_> = (0..parallel)
-            .map(|_| {
-                let (me, queue, gate, outcomes) = (self.clone(), queue.clone(), gate.clone(), outcomes.clone());
-                web::block(move || me.send_share(&queue, take, &gate, &outcomes))
-            })
-            .collect();
-        drop(outcomes);
-        let recording = async {
-            let mut settled = Vec::new();
-            while let Some(first) = arrived.next().await {
-                let mut group = vec![first];
-                while let Ok(more) = arrived.try_recv() {
-                    group.push(more);
-                }
-                let n = group.len();
-                let recorded = self.record(group).await;
-                gate.leave(n);
-                settled.extend(recorded?);
+        for _ in 0..3 {
+            let owner = self.owner.clone();
+            let now = self.clock.now();
+            let until = now + lease;
+            let ids = self
+                .db
+                .write_waiting(move |c| queries::claim_due(c, &owner, now, until, limit as i64))?;
+            if !ids.is_empty() || queries::due(&mut *self.db.connection()?, now, 1)?.is_empty() {
+                return Ok(ids);
             }
-            Ok::<_, WorkerError>(settled)
-        };
-        let (sent, recorded) = futures_util::future::join(futures_util::future::join_all(senders), async {
-            let r = recording.await;
-            // Senders waiting for room must not wait for a recorder that gave up.
-            gate.close();
-            r
-        })
-        .await;
-        for share in sent {
-            share.map_err(|e| WorkerError::Storage(format!("a sending thread failed: {e}")))??;
         }
-        recorded
+        Ok(Vec::new())
     }
 
-    /// A sending thread's work: takes `take` emails at a time from `queue` until it is
+    /// A sending thread's work: takes `take` emails at a time from `feed` until it is
     /// empty, reads and sends them, and passes each outcome on.
     fn send_share(
         &self,
-        queue: &Mutex<std::vec::IntoIter<String>>,
+        feed: &Feed,
         take: usize,
         gate: &Gate,
-        outcomes: &futures_channel::mpsc::UnboundedSender<(String, Outcome)>,
+        outcomes: &Sender<(String, Outcome)>,
+        invitations: &Invitations,
     ) -> Result<(), WorkerError> {
         loop {
-            let ids: Vec<String> = queue
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .by_ref()
-                .take(take)
-                .collect();
+            let ids = feed.next(take, || {
+                if self.stop.load(Ordering::Relaxed) {
+                    return Ok(Vec::new());
+                }
+                self.claim_batch(feed.batch)
+            })?;
             if ids.is_empty() {
                 return Ok(());
             }
@@ -270,15 +271,21 @@ impl Worker {
             // the allocator's pages stranded (peak RSS 85 MB instead of 50).
             let loaded = load(&mut *self.db.connection()?, &ids)?;
             for l in loaded {
+                let ready = match skip_reason(&l, self.clock.now()) {
+                    Some(reason) => Err(Outcome::Cancelled { reason: reason.into() }),
+                    None => self.prepare(&l, invitations),
+                };
+                // Rendered before taking a place: only the SMTP conversation and the wait
+                // for the record count against the bound (and the next email is ready
+                // while this thread waits for room).
                 if !gate.enter() {
                     return Ok(());
                 }
-                let now = self.clock.now();
-                let outcome = match skip_reason(&l, now) {
-                    Some(reason) => Outcome::Cancelled { reason: reason.into() },
-                    None => self.send(&l),
+                let outcome = match ready {
+                    Ok((message, message_id)) => self.deliver(&l, &message, message_id),
+                    Err(outcome) => outcome,
                 };
-                if outcomes.unbounded_send((l.email().id.clone(), outcome)).is_err() {
+                if outcomes.send((l.email().id.clone(), outcome)).is_err() {
                     return Ok(());
                 }
             }
@@ -286,7 +293,7 @@ impl Worker {
     }
 
     /// Records outcomes in one write, each only while the lease is still this worker's.
-    async fn record(&self, group: Vec<(String, Outcome)>) -> Result<Vec<Settled>, WorkerError> {
+    fn record(&self, group: Vec<(String, Outcome)>) -> Result<Vec<Settled>, WorkerError> {
         for (id, outcome) in &group {
             if let Outcome::Failed { error } | Outcome::Retry { error, .. } = outcome {
                 tracing::warn!(email = %id, error = %error, "sending an email failed");
@@ -295,79 +302,78 @@ impl Worker {
         let owner = self.owner.clone();
         let now = self.clock.now();
         let (before, after) = content::message_id_around(&self.mailer.from);
-        Ok(self
-            .db
-            .write(move |c| {
-                // The accepted ones in one statement; the rest (rare) one by one.
-                let (sent, rest): (Vec<_>, Vec<_>) = group.into_iter().partition(|(id, outcome)| {
-                    matches!(outcome, Outcome::Sent { message_id }
+        Ok(self.db.write_waiting(move |c| {
+            // The accepted ones in one statement; the rest (rare) one by one.
+            let (sent, rest): (Vec<_>, Vec<_>) = group.into_iter().partition(|(id, outcome)| {
+                matches!(outcome, Outcome::Sent { message_id }
                         if message_id.len() == before.len() + id.len() + after.len()
                             && message_id.starts_with(before)
                             && message_id.ends_with(&after))
-                });
-                let ids: Vec<String> = sent.into_iter().map(|(id, _)| id).collect();
-                let mut settled = Vec::with_capacity(ids.len() + rest.len());
-                if !ids.is_empty() {
-                    let kept = queries::settle_sent(c, &ids, &owner, (before, &after), now)?.len();
-                    settled.extend(std::iter::repeat_n(Settled::Sent, kept));
-                    settled.extend(std::iter::repeat_n(Settled::Lost, ids.len() - kept));
-                }
-                for (id, outcome) in rest {
-                    let outcome_kind = match &outcome {
-                        Outcome::Sent { .. } => Settled::Sent,
-                        Outcome::Retry { .. } => Settled::Retried,
-                        Outcome::Failed { .. } => Settled::Failed,
-                        Outcome::Cancelled { .. } | Outcome::Released => Settled::Cancelled,
-                    };
-                    let kept = queries::settle(c, &id, &owner, outcome, now)?;
-                    settled.push(if kept { outcome_kind } else { Settled::Lost });
-                }
-                Ok::<_, Error>(settled)
-            })
-            .await?)
+            });
+            let ids: Vec<String> = sent.into_iter().map(|(id, _)| id).collect();
+            let mut settled = Vec::with_capacity(ids.len() + rest.len());
+            if !ids.is_empty() {
+                let kept = queries::settle_sent(c, &ids, &owner, (before, &after), now)?.len();
+                settled.extend(std::iter::repeat_n(Settled::Sent, kept));
+                settled.extend(std::iter::repeat_n(Settled::Lost, ids.len() - kept));
+            }
+            for (id, outcome) in rest {
+                let outcome_kind = match &outcome {
+                    Outcome::Sent { .. } => Settled::Sent,
+                    Outcome::Retry { .. } => Settled::Retried,
+                    Outcome::Failed { .. } => Settled::Failed,
+                    Outcome::Cancelled { .. } | Outcome::Released => Settled::Cancelled,
+                };
+                let kept = queries::settle(c, &id, &owner, outcome, now)?;
+                settled.push(if kept { outcome_kind } else { Settled::Lost });
+            }
+            Ok::<_, Error>(settled)
+        })?)
     }
 
-    /// Renders and sends one email, blocking; answers what to record.
-    fn send(&self, l: &Loaded) -> Outcome {
-        let outcome = self.attempt(l);
-        if let Some(m) = &self.metrics {
-            let how = match &outcome {
-                Outcome::Retry { .. } => Attempt::Transient,
-                Outcome::Failed { .. } => Attempt::Permanent,
-                _ => Attempt::Sent,
-            };
-            m.observe_send(l.email().kind(), how);
+    /// Renders one email: the message and its `Message-ID`, or (when it cannot be
+    /// written) the outcome to record.
+    fn prepare(&self, l: &Loaded, invitations: &Invitations) -> Result<(lettre::Message, String), Outcome> {
+        let message_id = content::message_id(&l.email().id, &self.mailer.from);
+        match self.build(l, &message_id, invitations) {
+            Ok(message) => Ok((message, message_id)),
+            Err(error) => {
+                self.observe(l, Attempt::Permanent);
+                Err(Outcome::Failed { error })
+            }
         }
+    }
+
+    /// Sends one rendered email, blocking; answers what to record.
+    fn deliver(&self, l: &Loaded, message: &lettre::Message, message_id: String) -> Outcome {
+        let attempt = l.email().attempts + 1;
+        self.wait_for_turn();
+        let (outcome, how) = match self.mailer.send(message) {
+            Ok(()) => (Outcome::Sent { message_id }, Attempt::Sent),
+            Err(DeliveryError::Permanent(error)) => (Outcome::Failed { error }, Attempt::Permanent),
+            Err(DeliveryError::Transient(error)) if attempt >= self.settings.reminders.max_attempts as i32 => (
+                Outcome::Failed {
+                    error: format!("gave up after {attempt} attempts: {error}"),
+                },
+                Attempt::Permanent,
+            ),
+            Err(DeliveryError::Transient(error)) => {
+                let jitter = rand::thread_rng().gen::<f64>();
+                let next = self.clock.now() + backoff(attempt, jitter);
+                (Outcome::Retry { error, next }, Attempt::Transient)
+            }
+        };
+        self.observe(l, how);
         outcome
     }
 
-    fn attempt(&self, l: &Loaded) -> Outcome {
-        let attempt = l.email().attempts + 1;
-        let message_id = content::message_id(&l.email().id, &self.mailer.from);
-        let message = match self.build(l, &message_id) {
-            Ok(m) => m,
-            Err(e) => return Outcome::Failed { error: e },
-        };
-        self.wait_for_turn();
-        match self.mailer.send(&message) {
-            Ok(()) => Outcome::Sent { message_id },
-            Err(DeliveryError::Permanent(error)) => Outcome::Failed { error },
-            Err(DeliveryError::Transient(error)) if attempt >= self.settings.reminders.max_attempts as i32 => {
-                Outcome::Failed {
-                    error: format!("gave up after {attempt} attempts: {error}"),
-                }
-            }
-            Err(DeliveryError::Transient(error)) => {
-                let jitter = rand::thread_rng().gen::<f64>();
-                Outcome::Retry {
-                    error,
-                    next: self.clock.now() + backoff(attempt, jitter),
-                }
-            }
+    fn observe(&self, l: &Loaded, how: Attempt) {
+        if let Some(m) = &self.metrics {
+            m.observe_send(l.email().kind(), how);
         }
     }
 
-    fn build(&self, l: &Loaded, message_id: &str) -> Result<lettre::Message, String> {
+    fn build(&self, l: &Loaded, message_id: &str, invitations: &Invitations) -> Result<lettre::Message, String> {
         let l = match l {
             Loaded::Attendee(a) => a,
             Loaded::Digest(d) => return self.build_digest(&d.digest, message_id),
@@ -376,7 +382,7 @@ impl Worker {
             .parse()
             .or_else(|_| l.contact.email.parse())
             .map_err(|e| format!("the address {:?} cannot be mailed: {e}", l.contact.email))?;
-        let rendered = content::render(&Facts {
+        let facts = Facts {
             kind: l.email.kind(),
             event: &l.event,
             contact: &l.contact,
@@ -386,8 +392,8 @@ impl Worker {
             unsubscribe_token: l.unsubscribe_token.as_deref(),
             base_url: self.settings.base_url(),
             from: &self.mailer.from,
-        })
-        .map_err(|e| e.to_string())?;
+        };
+        let rendered = content::render_with(&facts, Some(invitations)).map_err(|e| e.to_string())?;
         content::message(&rendered, &self.mailer.from, to, message_id).map_err(|e| e.to_string())
     }
 
@@ -464,6 +470,80 @@ impl Gate {
     fn close(&self) {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
         self.room.notify_all();
+    }
+}
+
+/// The claimed emails waiting for a sending thread; refilled a batch at a time by the
+/// thread that finds it running low, while the others go on sending.
+struct Feed {
+    state: Mutex<FeedState>,
+    changed: Condvar,
+    /// Emails claimed at a time.
+    batch: usize,
+    /// Below this many waiting, the next batch is claimed.
+    low: usize,
+}
+
+#[derive(Default)]
+struct FeedState {
+    queue: std::collections::VecDeque<String>,
+    /// A thread is claiming the next batch.
+    claiming: bool,
+    /// Nothing more to claim (none due, stopping, or a claim failed).
+    done: bool,
+}
+
+impl Feed {
+    fn new(batch: usize, low: usize) -> Self {
+        Feed {
+            state: Mutex::default(),
+            changed: Condvar::new(),
+            batch,
+            low,
+        }
+    }
+
+    /// Up to `take` claimed emails; `claim` fetches the next batch when few are left
+    /// (an empty batch means none is due). Empty once everything is handed out.
+    fn next(
+        &self,
+        take: usize,
+        claim: impl Fn() -> Result<Vec<String>, WorkerError>,
+    ) -> Result<Vec<String>, WorkerError> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if !state.done && !state.claiming && state.queue.len() < self.low {
+                state.claiming = true;
+                drop(state);
+                let claimed = claim();
+                state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                state.claiming = false;
+                self.changed.notify_all();
+                match claimed {
+                    Ok(ids) if ids.is_empty() => state.done = true,
+                    Ok(ids) => state.queue.extend(ids),
+                    Err(e) => {
+                        state.done = true;
+                        return Err(e);
+                    }
+                }
+            }
+            if !state.queue.is_empty() {
+                let n = take.min(state.queue.len());
+                return Ok(state.queue.drain(..n).collect());
+            }
+            if state.done {
+                return Ok(Vec::new());
+            }
+            // Another thread is claiming.
+            state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// No more claims (the recorder stopped); what is queued is still handed out.
+    fn close(&self) {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).done = true;
+        self.changed.notify_all();
     }
 }
 
