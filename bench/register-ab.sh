@@ -5,7 +5,10 @@
 # hits both alike. Also prints the SQLite writer thread's CPU per registration, which
 # the machine's load disturbs less than the rate.
 # Usage: bench/register-ab.sh BIN_A BIN_B [seconds, default 8] [rounds, default 2]
-#   BACKENDS="sqlite postgres" (default both); SYNC=normal|full (SQLite, default full)
+#   BACKENDS="sqlite postgres" (default both)
+#   ENV_A / ENV_B: extra environment for one build, e.g.
+#   ENV_B=ROADSHOW__DATABASE__SQLITE_SYNCHRONOUS=normal (builds before that setting
+#   existed always ran SQLite with synchronous=NORMAL and refuse the variable)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 a=$1 b=$2 secs=${3:-8} rounds=${4:-2}
@@ -22,8 +25,8 @@ ticks() {
   echo $t
 }
 
-one() { # label bin backend
-  local label=$1 bin=$2 be=$3 tmp url db="" pid auth event out w0 w1 n
+one() { # label bin backend extra-env
+  local label=$1 bin=$2 be=$3 extra=$4 tmp url db="" pid auth event out w0 w1 n
   tmp=$(mktemp -d)
   if [ "$be" = postgres ]; then
     db=roadshow_ab_$$
@@ -32,8 +35,8 @@ one() { # label bin backend
   else
     url=$tmp/bench.db
   fi
-  (cd "$tmp" && DATABASE_URL=$url ROADSHOW__SERVER__PORT=$port ROADSHOW__DATABASE__SQLITE_SYNCHRONOUS=${SYNC:-full} \
-    RUST_LOG=warn exec "$bin" serve) >"$tmp/log" 2>&1 &
+  (cd "$tmp" && exec env $extra DATABASE_URL="$url" ROADSHOW__SERVER__PORT=$port RUST_LOG=warn "$bin" serve) \
+    >"$tmp/log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
   auth="Bearer $(cd "$tmp" && DATABASE_URL=$url "$bin" token create --name bench --role organiser 2>/dev/null)"
@@ -54,7 +57,7 @@ one() { # label bin backend
 
 for be in ${BACKENDS:-sqlite postgres}; do
   for _ in $(seq "$rounds"); do
-    one A "$a" "$be"
-    one B "$b" "$be"
+    one A "$a" "$be" "${ENV_A:-}"
+    one B "$b" "$be" "${ENV_B:-}"
   done
 done
