@@ -81,7 +81,11 @@ pub fn insert(conn: &mut Db, row: &ContactRow) -> Result<(), Error> {
 /// Stores a contact whose email was just looked up (the unique index still guards it).
 fn insert_checked(conn: &mut Db, row: &ContactRow) -> Result<(), Error> {
     check_company(conn, row.company_id.as_deref())?;
-    match diesel::insert_into(contacts::table).values(row).execute(conn) {
+    // The unsubscribe secret every email shows is made with the row: made later, it
+    // cost an UPDATE of the new contact in the same transaction (on PostgreSQL a new
+    // row version and an entry in each of its indexes).
+    let values = (row, contacts::unsubscribe_token.eq(crate::tokens::generate()));
+    match diesel::insert_into(contacts::table).values(values).execute(conn) {
         Err(e) if is_unique_violation(&e) => return Err(Error::conflict("a contact with this email already exists")),
         other => other?,
     };
