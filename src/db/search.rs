@@ -58,15 +58,14 @@ pub enum Matches {
     /// Exactly these ids (the query's rarest gram had few entities: found and checked
     /// here).
     Ids(Vec<String>),
-    /// The entities holding this gram, and when `pattern` is set whose folded text
-    /// also contains it (a query made only of common grams: matches are dense, a page
-    /// fills from the first rows); and the queued documents whose text matches the
-    /// `queued` pattern.
+    /// The entities holding this gram (a query made only of common grams: matches are
+    /// dense, a page fills from the first rows), when `checked` whose folded text also
+    /// matches `pattern` (a long query); and the queued documents whose text matches it.
     Dense {
         kind: i32,
         gram: i64,
-        pattern: Option<String>,
-        queued: String,
+        pattern: String,
+        checked: bool,
     },
 }
 
@@ -350,8 +349,8 @@ fn matching_within(conn: &mut Db, kind: Kind, q: &str, cap: i64) -> Result<Optio
             return Ok(Some(Matches::Dense {
                 kind: k,
                 gram: grams[0],
-                pattern: long.then(|| pattern.clone()),
-                queued: pattern,
+                pattern,
+                checked: long,
             }))
         }
     };
@@ -406,7 +405,7 @@ macro_rules! search_filter {
                 kind,
                 gram,
                 pattern,
-                queued,
+                checked,
             }) => {
                 // Documents not merged yet, found by their text.
                 let waiting = search_docs::table
@@ -418,19 +417,19 @@ macro_rules! search_filter {
                                 .select(search_queue::entity_id),
                         ),
                     )
-                    .filter(search_docs::body.like(queued).escape('\\'))
+                    .filter(search_docs::body.like(pattern.clone()).escape('\\'))
                     .select(search_docs::entity_id);
                 let holding = search_grams::table
                     .filter(search_grams::kind.eq(kind))
                     .filter(search_grams::gram.eq(gram))
                     .select(search_grams::entity_id);
-                match pattern {
-                    // `id || ''`: the list is scanned in its own order and each row
-                    // probed against the (dense) set, so a page fills from its first
-                    // rows; on the bare column SQLite would fetch every match and sort
-                    // them all.
-                    None => query.filter($id.concat("").eq_any(holding).or($id.concat("").eq_any(waiting))),
-                    Some(pattern) => query.filter(
+                // `id || ''`: the list is scanned in its own order and each row probed
+                // against the (dense) set, so a page fills from its first rows; on the
+                // bare column SQLite would fetch every match and sort them all.
+                if !checked {
+                    query.filter($id.concat("").eq_any(holding).or($id.concat("").eq_any(waiting)))
+                } else {
+                    query.filter(
                         $id.concat("")
                             .eq_any(
                                 search_docs::table
@@ -440,7 +439,7 @@ macro_rules! search_filter {
                                     .select(search_docs::entity_id),
                             )
                             .or($id.concat("").eq_any(waiting)),
-                    ),
+                    )
                 }
             }
         }

@@ -152,7 +152,7 @@ pub fn manage_link_throttled(c: &mut Db, who: Recipient, now: NaiveDateTime) -> 
 
 /// Someone registered again with the address of an existing registration (in any state):
 /// its manage link goes at once to the contact's stored address, never to whoever asked.
-/// An older `manage_link` still waiting is dropped: its link was replaced by this one.
+/// Callers check [`manage_link_throttled`] first, so no older one is still waiting.
 pub fn manage_link(
     c: &mut Db,
     event: EventTime,
@@ -160,13 +160,6 @@ pub fn manage_link(
     manage_token: &str,
     now: NaiveDateTime,
 ) -> Result<(), Error> {
-    queries::cancel_pending(
-        c,
-        Scope::Registration(who.registration_id),
-        Some(&[EmailKind::ManageLink]),
-        "a newer manage link was sent",
-        now,
-    )?;
     if event.started(now) {
         return Ok(());
     }

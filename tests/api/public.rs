@@ -7,6 +7,21 @@ use serde_json::{json, Value};
 
 use crate::helpers::{id, spawn, spawn_with, Resp, TestApp};
 use crate::reminders::{calendar, emails, forum, kinds, set_clock, worker, Mail, Smtp};
+use roadshow::mail::worker::Worker;
+
+/// An app at 2030-02-01 00:00 UTC with an SMTP server and a worker delivering to it.
+async fn with_mail() -> (TestApp, Smtp, Worker) {
+    let app = spawn().await;
+    let smtp = Smtp::start(&[]);
+    let w = worker(&app, &smtp);
+    set_clock(&app, 2030, 2, 1, 0, 0);
+    (app, smtp, w)
+}
+
+/// The registrant whose address others resubmit.
+fn li_na() -> Value {
+    json!({ "name": "Li Na", "email": "li@example.cn", "language": "en" })
+}
 
 /// Registers anonymously at `event`.
 async fn register(app: &TestApp, event: &str, body: Value) -> Resp {
@@ -84,10 +99,7 @@ async fn only_registration(app: &TestApp, event: &str, email: &str) -> Value {
 
 #[tokio::test]
 async fn every_answer_is_alike_and_the_manage_link_travels_only_by_email() {
-    let app = spawn().await;
-    let smtp = Smtp::start(&[]);
-    let w = worker(&app, &smtp);
-    set_clock(&app, 2030, 2, 1, 0, 0);
+    let (app, smtp, w) = with_mail().await;
     let ev = forum(&app, json!({ "capacity": 1, "public_registration": true })).await;
     let me = json!({ "name": "陈教授", "email": "chen@scu.edu.cn", "company_name": "四川大学", "language": "zh-CN" });
 
@@ -266,12 +278,9 @@ async fn every_answer_is_alike_and_the_manage_link_travels_only_by_email() {
 
 #[tokio::test]
 async fn resubmitting_someones_address_never_cuts_them_off_nor_fills_their_inbox() {
-    let app = spawn().await;
-    let smtp = Smtp::start(&[]);
-    let w = worker(&app, &smtp);
-    set_clock(&app, 2030, 2, 1, 0, 0);
+    let (app, smtp, w) = with_mail().await;
     let ev = forum(&app, json!({ "public_registration": true })).await;
-    let li = json!({ "name": "Li Na", "email": "li@example.cn", "language": "en" });
+    let li = li_na();
     assert_eq!(register(&app, &ev, li.clone()).await.status, 202);
     assert_eq!(w.deliver_due().await.unwrap().sent, 1);
     let confirmation = mails_to(&smtp, "li@example.cn").pop().unwrap();
@@ -342,12 +351,9 @@ async fn resubmitting_someones_address_never_cuts_them_off_nor_fills_their_inbox
 
 #[tokio::test]
 async fn a_link_still_waiting_to_be_sent_is_never_replaced() {
-    let app = spawn().await;
-    let smtp = Smtp::start(&[]);
-    let w = worker(&app, &smtp);
-    set_clock(&app, 2030, 2, 1, 0, 0);
+    let (app, smtp, w) = with_mail().await;
     let ev = forum(&app, json!({ "public_registration": true })).await;
-    let li = json!({ "name": "Li Na", "email": "li@example.cn", "language": "en" });
+    let li = li_na();
     assert_eq!(register(&app, &ev, li.clone()).await.status, 202);
     assert_eq!(w.deliver_due().await.unwrap().sent, 1);
     // A re-sent link waits while the worker is down; twenty minutes later the form
@@ -369,11 +375,8 @@ async fn a_link_still_waiting_to_be_sent_is_never_replaced() {
 
 #[tokio::test]
 async fn one_contact_gets_at_most_five_link_emails_an_hour_over_all_events() {
-    let app = spawn().await;
-    let smtp = Smtp::start(&[]);
-    let w = worker(&app, &smtp);
-    set_clock(&app, 2030, 2, 1, 0, 0);
-    let li = json!({ "name": "Li Na", "email": "li@example.cn", "language": "en" });
+    let (app, _smtp, w) = with_mail().await;
+    let li = li_na();
     let mut events = Vec::new();
     for _ in 0..6 {
         let ev = forum(&app, json!({ "public_registration": true })).await;
@@ -396,10 +399,7 @@ async fn one_contact_gets_at_most_five_link_emails_an_hour_over_all_events() {
 
 #[tokio::test]
 async fn an_organisers_registration_gets_its_first_link_by_email() {
-    let app = spawn().await;
-    let smtp = Smtp::start(&[]);
-    let w = worker(&app, &smtp);
-    set_clock(&app, 2030, 2, 1, 0, 0);
+    let (app, smtp, w) = with_mail().await;
     let ev = forum(&app, json!({ "public_registration": true })).await;
     let made = app
         .register(
