@@ -197,6 +197,9 @@ pub struct ReminderSettings {
     pub lease_secs: u64,
     /// Emails claimed per round.
     pub batch_size: u32,
+    /// At most this many emails between the relay's acceptance and the commit of
+    /// `sent`: the most one crash can send twice.
+    pub max_unrecorded: u32,
 }
 
 /// `[digest]`: the daily follow-up digest each team with an email address gets.
@@ -324,9 +327,9 @@ impl Settings {
                 "reminders.poll_interval_secs and reminders.lease_secs must be at least 1".into(),
             ));
         }
-        if self.reminders.max_attempts == 0 || self.reminders.batch_size == 0 {
+        if self.reminders.max_attempts == 0 || self.reminders.batch_size == 0 || self.reminders.max_unrecorded == 0 {
             return Err(ConfigError(
-                "reminders.max_attempts and reminders.batch_size must be at least 1".into(),
+                "reminders.max_attempts, reminders.batch_size and reminders.max_unrecorded must be at least 1".into(),
             ));
         }
         if let Err(e) = crate::digests::rules::parse_local_time(&self.digest.local_time) {

@@ -174,8 +174,10 @@ impl Worker {
         let take = batch.div_ceil(parallel * 2).clamp(1, 64);
         let feed = Arc::new(Feed::new(batch, parallel * take));
         // At most this many emails are being sent or wait to be recorded: all that a
-        // crash could send twice.
-        let gate = Arc::new(Gate::new(parallel * 2));
+        // crash could send twice (each thread needs room for one).
+        let gate = Arc::new(Gate::new(
+            (self.settings.reminders.max_unrecorded as usize).max(parallel),
+        ));
         let (outcomes, arrived) = std::sync::mpsc::channel::<(String, Outcome)>();
         let invitations = Arc::new(Invitations::default());
         let senders: Vec<_> = (0..parallel)
@@ -222,6 +224,8 @@ impl Worker {
                     Settled::Failed => report.failed += 1,
                     Settled::Cancelled => report.cancelled += 1,
                     Settled::Lost => report.lost += 1,
+                    // Still due: claimed again, by this round or the next.
+                    Settled::Released => {}
                 }
             }
         }
@@ -231,7 +235,7 @@ impl Worker {
     /// Claims the next batch for [`Feed`]: one statement. Empty only when nothing is due
     /// that another worker does not hold (a claim skips rows others are claiming at
     /// that moment, so an empty claim alone does not say so).
-    fn claim_batch(&self, limit: usize) -> Result<Vec<String>, WorkerError> {
+    fn claim_batch(&self, limit: usize) -> Result<Vec<Claimed>, WorkerError> {
         let lease = chrono::Duration::seconds(self.settings.reminders.lease_secs.min(86_400) as i64);
         for _ in 0..3 {
             let owner = self.owner.clone();
@@ -241,7 +245,7 @@ impl Worker {
                 .db
                 .write_waiting(move |c| queries::claim_due(c, &owner, now, until, limit as i64))?;
             if !ids.is_empty() || queries::due(&mut *self.db.connection()?, now, 1)?.is_empty() {
-                return Ok(ids);
+                return Ok(ids.into_iter().map(|id| Claimed { id, until }).collect());
             }
         }
         Ok(Vec::new())
@@ -258,22 +262,28 @@ impl Worker {
         invitations: &Invitations,
     ) -> Result<(), WorkerError> {
         loop {
-            let ids = feed.next(take, || {
+            let claimed = feed.next(take, || {
                 if self.stop.load(Ordering::Relaxed) {
                     return Ok(Vec::new());
                 }
                 self.claim_batch(feed.batch)
             })?;
-            if ids.is_empty() {
+            if claimed.is_empty() {
                 return Ok(());
             }
+            let ids: Vec<String> = claimed.iter().map(|c| c.id.clone()).collect();
             // Read on the thread that drops the rows: rows freed on another thread leave
             // the allocator's pages stranded (peak RSS 85 MB instead of 50).
             let loaded = load(&mut *self.db.connection()?, &ids)?;
-            for l in loaded {
-                let ready = match skip_reason(&l, self.clock.now()) {
-                    Some(reason) => Err(Outcome::Cancelled { reason: reason.into() }),
-                    None => self.prepare(&l, invitations),
+            for (id, l) in loaded {
+                let ready = match &l {
+                    Err(error) => Err(Outcome::Failed { error: error.clone() }),
+                    Ok(l) => match skip_reason(l, self.clock.now()) {
+                        Some(reason) => Err(Outcome::Cancelled { reason: reason.into() }),
+                        None => self
+                            .prepare(l, invitations)
+                            .map(|(message, message_id)| (l, message, message_id)),
+                    },
                 };
                 // Rendered before taking a place: only the SMTP conversation and the wait
                 // for the record count against the bound (and the next email is ready
@@ -281,11 +291,18 @@ impl Worker {
                 if !gate.enter() {
                     return Ok(());
                 }
+                let until = claimed.iter().find(|c| c.id == id).map(|c| c.until);
                 let outcome = match ready {
-                    Ok((message, message_id)) => self.deliver(&l, &message, message_id),
+                    // Claimed ahead, or held up by a slow relay: too little of the lease
+                    // is left to be sure the send is recorded before another worker may
+                    // take the email over, so it goes back (and is claimed again).
+                    Ok(_) if until.is_none_or(|until| self.clock.now() + self.send_margin() > until) => {
+                        Outcome::Released
+                    }
+                    Ok((l, message, message_id)) => self.deliver(l, &message, message_id),
                     Err(outcome) => outcome,
                 };
-                if outcomes.send((l.email().id.clone(), outcome)).is_err() {
+                if outcomes.send((id, outcome)).is_err() {
                     return Ok(());
                 }
             }
@@ -322,7 +339,8 @@ impl Worker {
                     Outcome::Sent { .. } => Settled::Sent,
                     Outcome::Retry { .. } => Settled::Retried,
                     Outcome::Failed { .. } => Settled::Failed,
-                    Outcome::Cancelled { .. } | Outcome::Released => Settled::Cancelled,
+                    Outcome::Cancelled { .. } => Settled::Cancelled,
+                    Outcome::Released => Settled::Released,
                 };
                 let kept = queries::settle(c, &id, &owner, outcome, now)?;
                 settled.push(if kept { outcome_kind } else { Settled::Lost });
@@ -414,6 +432,13 @@ impl Worker {
         digest::message(&rendered, &self.mailer.from, to, message_id).map_err(|e| e.to_string())
     }
 
+    /// How much of its lease an email must have left for a send to start: half the
+    /// lease, so that a send (its SMTP commands time out after `mail.smtp.timeout_secs`)
+    /// and its record end before another worker may take the email over.
+    fn send_margin(&self) -> chrono::Duration {
+        chrono::Duration::milliseconds((self.settings.reminders.lease_secs.min(86_400) * 500) as i64)
+    }
+
     /// Spaces sends out to `mail.max_per_second` (shared by this worker's threads).
     fn wait_for_turn(&self) {
         let rate = self.settings.mail.max_per_second;
@@ -473,6 +498,12 @@ impl Gate {
     }
 }
 
+/// A claimed email and when its lease ends.
+struct Claimed {
+    id: String,
+    until: NaiveDateTime,
+}
+
 /// The claimed emails waiting for a sending thread; refilled a batch at a time by the
 /// thread that finds it running low, while the others go on sending.
 struct Feed {
@@ -486,7 +517,7 @@ struct Feed {
 
 #[derive(Default)]
 struct FeedState {
-    queue: std::collections::VecDeque<String>,
+    queue: std::collections::VecDeque<Claimed>,
     /// A thread is claiming the next batch.
     claiming: bool,
     /// Nothing more to claim (none due, stopping, or a claim failed).
@@ -508,8 +539,8 @@ impl Feed {
     fn next(
         &self,
         take: usize,
-        claim: impl Fn() -> Result<Vec<String>, WorkerError>,
-    ) -> Result<Vec<String>, WorkerError> {
+        claim: impl Fn() -> Result<Vec<Claimed>, WorkerError>,
+    ) -> Result<Vec<Claimed>, WorkerError> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if !state.done && !state.claiming && state.queue.len() < self.low {
@@ -559,11 +590,14 @@ enum Settled {
     Failed,
     Cancelled,
     Lost,
+    Released,
 }
 
 /// Loads a few dozen claimed emails with their events, contacts and registrations:
-/// four queries in all.
-fn load(c: &mut Db, ids: &[String]) -> Result<Vec<Loaded>, Error> {
+/// four queries in all (and three per digest). An email that cannot be written (its
+/// event, contact or team is gone) comes back as the reason, to be marked failed
+/// alone; only a storage error fails them all.
+fn load(c: &mut Db, ids: &[String]) -> Result<Vec<(String, Result<Loaded, String>)>, Error> {
     use crate::db::schema::{emails, events as events_table, registrations as registrations_table};
     use diesel::prelude::*;
     use std::collections::{BTreeSet, HashMap};
@@ -595,29 +629,37 @@ fn load(c: &mut Db, ids: &[String]) -> Result<Vec<Loaded>, Error> {
         .load::<(String, String)>(c)?
         .into_iter()
         .collect();
-    rows.into_iter()
-        .map(|email| {
-            if email.kind() == EmailKind::Digest {
-                let digest = digests::load(c, &email.id)?;
-                return Ok(Loaded::Digest(Box::new(DigestEmail { email, digest })));
-            }
-            let missing = || Error::Internal(format!("email {} names no event or contact", email.id));
-            let event_id = email.event_id.clone().ok_or_else(missing)?;
-            let contact_id = email.contact_id.clone().ok_or_else(missing)?;
-            let event = found_events
-                .get(&event_id)
+    let mut loaded = Vec::with_capacity(rows.len());
+    for email in rows {
+        let id = email.id.clone();
+        if email.kind() == EmailKind::Digest {
+            let digest = match digests::load(c, &email.id) {
+                Ok(digest) => Ok(Loaded::Digest(Box::new(DigestEmail { email, digest }))),
+                Err(Error::NotFound(reason)) => Err(reason),
+                Err(e) => return Err(e),
+            };
+            loaded.push((id, digest));
+            continue;
+        }
+        let attendee = (|| {
+            let event = email
+                .event_id
+                .as_ref()
+                .and_then(|e| found_events.get(e))
                 .cloned()
-                .ok_or_else(|| Error::NotFound(format!("no event with id {event_id}")))?;
-            let (contact, unsubscribe_token) = found_contacts
-                .get(&contact_id)
+                .ok_or_else(|| format!("the event of email {id} no longer exists"))?;
+            let (contact, unsubscribe_token) = email
+                .contact_id
+                .as_ref()
+                .and_then(|c| found_contacts.get(c))
                 .cloned()
-                .ok_or_else(|| Error::NotFound(format!("no contact with id {contact_id}")))?;
+                .ok_or_else(|| format!("the contact of email {id} no longer exists"))?;
             let registration_status = match &email.registration_id {
                 Some(r) => Some(
                     statuses
                         .get(r)
                         .cloned()
-                        .ok_or_else(|| Error::NotFound(format!("no registration with id {r}")))?,
+                        .ok_or_else(|| format!("the registration of email {id} no longer exists"))?,
                 ),
                 None => None,
             };
@@ -628,8 +670,10 @@ fn load(c: &mut Db, ids: &[String]) -> Result<Vec<Loaded>, Error> {
                 registration_status,
                 unsubscribe_token,
             })))
-        })
-        .collect()
+        })();
+        loaded.push((id, attendee));
+    }
+    Ok(loaded)
 }
 
 /// Why an email due now should not go out after all (the outbox is kept in step with

@@ -245,3 +245,24 @@ async fn a_digest_whose_team_lost_its_address_or_its_day_is_not_sent() {
     r.assert_problem(422);
     assert_eq!(r.error_fields(), vec!["kind"]);
 }
+
+#[tokio::test]
+async fn an_email_that_cannot_be_written_fails_alone_and_the_rest_go_out() {
+    let app = spawn().await;
+    let smtp = Smtp::start(&[]);
+    let w = worker_on(&app, app.database.clone(), smtp.port, "digest-worker");
+    let (sh, _) = pipeline(&app).await;
+    // Shanghai's day (5 March) and Los Angeles' (4 March) at once.
+    set_clock(&app, 2030, 3, 5, 0, 30);
+    assert_eq!(w.plan_digests().await.unwrap().emails, 2);
+    // Shanghai's digest loses what it lists (as if its record were damaged).
+    app.raw_sql(&format!("DELETE FROM team_digests WHERE team_id = '{sh}'"));
+    let report = w.deliver_due().await.unwrap();
+    assert_eq!((report.sent, report.failed), (1, 1), "{report:?}");
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, vec!["div5@example.com"]);
+    // The broken one is failed with its reason, not retried every round.
+    let report = w.deliver_due().await.unwrap();
+    assert_eq!(report, Default::default());
+}

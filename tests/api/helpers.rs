@@ -28,7 +28,7 @@ impl TestDb {
                 let mut conn = PgConnection::establish(&admin).expect("connect to TEST_DATABASE_URL");
                 conn.batch_execute(&format!("CREATE DATABASE {name}"))
                     .expect("create test database");
-                let url = with_database(&admin, &name);
+                let url = without_tls(&with_database(&admin, &name));
                 TestDb {
                     url,
                     _dir: None,
@@ -55,6 +55,20 @@ impl Drop for TestDb {
                 let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         }
+    }
+}
+
+/// Asks for a plain loopback connection unless the URL chooses: r2d2 opens pool
+/// connections on its own threads, and one opened over TLS while the test process
+/// exits can crash it in OpenSSL's exit-time cleanup (seen once: every test passed,
+/// then SIGSEGV; diesel-rs/diesel#3441).
+fn without_tls(url: &str) -> String {
+    if url.contains("sslmode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&sslmode=disable")
+    } else {
+        format!("{url}?sslmode=disable")
     }
 }
 
@@ -329,4 +343,13 @@ fn database_names_are_swapped_in_urls() {
         "postgres://u@h/x?sslmode=disable"
     );
     assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+    assert_eq!(without_tls("postgres://u@h/x"), "postgres://u@h/x?sslmode=disable");
+    assert_eq!(
+        without_tls("postgres://u@h/x?a=b"),
+        "postgres://u@h/x?a=b&sslmode=disable"
+    );
+    assert_eq!(
+        without_tls("postgres://u@h/x?sslmode=require"),
+        "postgres://u@h/x?sslmode=require"
+    );
 }

@@ -175,6 +175,17 @@ fn collect(part: &mailparse::ParsedMail, out: &mut (String, String, String)) {
 
 /// A worker on the app's database that sends through SMTP on `port`.
 pub(crate) fn worker_on(app: &TestApp, db: Database, port: u16, owner: &str) -> Worker {
+    worker_with(app, db, port, owner, |_| {})
+}
+
+/// [`worker_on`] with its settings changed by `tweak`.
+pub(crate) fn worker_with(
+    app: &TestApp,
+    db: Database,
+    port: u16,
+    owner: &str,
+    tweak: impl FnOnce(&mut roadshow::config::Settings),
+) -> Worker {
     let mut settings = (*app.settings).clone();
     settings.mail.transport = MailTransport::Smtp;
     settings.mail.smtp.host = "127.0.0.1".into();
@@ -182,6 +193,7 @@ pub(crate) fn worker_on(app: &TestApp, db: Database, port: u16, owner: &str) -> 
     settings.mail.smtp.tls = SmtpTls::None;
     settings.mail.smtp.timeout_secs = 5;
     settings.server.public_base_url = "https://roadshow.test".into();
+    tweak(&mut settings);
     let mailer = Mailer::new(&settings.mail).unwrap();
     Worker::new(db, mailer, app.clock.clone(), Arc::new(settings), owner)
 }
@@ -1076,6 +1088,39 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_duplicates_keep_their_messa
             "{copies:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_slow_relay_never_lets_a_lease_run_out_under_a_send() {
+    let app = spawn().await;
+    let smtp = Smtp::slow(Duration::from_millis(250));
+    let ev = forum(&app, json!({})).await;
+    let n = 16;
+    attendees(&app, &ev, n).await;
+    // One connection, a two-second lease: the first worker claims all 16 at once, and
+    // sending them takes twice its lease. The second looks for emails all the while.
+    let slow = |s: &mut roadshow::config::Settings| {
+        s.reminders.lease_secs = 2;
+        s.mail.smtp.pool_size = 1;
+    };
+    let a = worker_with(&app, app.database.clone(), smtp.port, "a", slow);
+    let b = worker_with(&app, app.database.clone(), smtp.port, "b", slow);
+    let all_sent = || outbox(&app, &ev).iter().all(|r| r.0 == "sent");
+    let started = Instant::now();
+    let keep_going = |w: Worker| async move {
+        while !all_sent() && started.elapsed() < Duration::from_secs(60) {
+            w.deliver_due().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::join!(keep_going(a), keep_going(b));
+    assert!(all_sent(), "{:?}", outbox(&app, &ev));
+    // An email whose lease was running out went back instead of out: the other worker
+    // never took over one that was being sent.
+    let mut ids: Vec<String> = smtp.messages().into_iter().map(|m| m.message_id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((smtp.count(), ids.len()), (n, n), "each email arrived exactly once");
 }
 
 #[tokio::test]
