@@ -593,11 +593,14 @@ enum Settled {
     Released,
 }
 
+/// A claimed email read for writing, or why it cannot be written.
+type Readable = Result<Loaded, String>;
+
 /// Loads a few dozen claimed emails with their events, contacts and registrations:
 /// four queries in all (and three per digest). An email that cannot be written (its
 /// event, contact or team is gone) comes back as the reason, to be marked failed
 /// alone; only a storage error fails them all.
-fn load(c: &mut Db, ids: &[String]) -> Result<Vec<(String, Result<Loaded, String>)>, Error> {
+fn load(c: &mut Db, ids: &[String]) -> Result<Vec<(String, Readable)>, Error> {
     use crate::db::schema::{emails, events as events_table, registrations as registrations_table};
     use diesel::prelude::*;
     use std::collections::{BTreeSet, HashMap};
