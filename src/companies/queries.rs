@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::model::CompanyRow;
 use crate::db::schema::companies;
 use crate::db::search::{self, contains_pattern, lower, Kind};
-use crate::db::{is_unique_violation, Db};
+use crate::db::Db;
 use crate::error::Error;
 use crate::validation::is_uuid;
 
@@ -45,11 +45,32 @@ pub fn insert(conn: &mut Db, row: &CompanyRow) -> Result<(), Error> {
     if find_by_key(conn, &row.name_key)?.is_some() {
         return Err(duplicate(conn, &row.name_key));
     }
-    match diesel::insert_into(companies::table).values(row).execute(conn) {
-        Ok(_) => search::add(conn, Kind::Company, &row.id, &fields(row)),
-        Err(e) if is_unique_violation(&e) => Err(Error::conflict("a company with this name already exists")),
-        Err(e) => Err(e.into()),
+    if !insert_new(conn, row)? {
+        return Err(Error::conflict("a company with this name already exists"));
     }
+    Ok(())
+}
+
+/// Stores a new company and its search document; false, with nothing written, when
+/// another writer stored the same name first (not raised as an error: on PostgreSQL
+/// that would abort the whole transaction).
+fn insert_new(conn: &mut Db, row: &CompanyRow) -> Result<bool, Error> {
+    // The multi-backend connection has no upsert: each backend runs its own.
+    let n = match conn {
+        Db::Pg(c) => diesel::insert_into(companies::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        Db::Sqlite(c) => diesel::insert_into(companies::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    if n == 0 {
+        return Ok(false);
+    }
+    search::add(conn, Kind::Company, &row.id, &fields(row))?;
+    Ok(true)
 }
 
 /// Keeps a company's search entry in step with its row (same transaction).
@@ -144,7 +165,8 @@ pub fn list(conn: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> 
         .load(conn)?)
 }
 
-/// Finds a company by name or creates it (for registrations that name one).
+/// Finds a company by name or creates it (for registrations that name one); safe
+/// against a concurrent writer of the same name.
 pub fn find_or_create(conn: &mut Db, name: &str, now: NaiveDateTime) -> Result<CompanyRow, Error> {
     let key = super::model::name_key(name);
     if let Some(existing) = find_by_key(conn, &key)? {
@@ -155,6 +177,9 @@ pub fn find_or_create(conn: &mut Db, name: &str, now: NaiveDateTime) -> Result<C
         ..Default::default()
     };
     let row = super::model::new_company(input, crate::ids::new_id(), now)?;
-    insert(conn, &row)?;
-    Ok(row)
+    if insert_new(conn, &row)? {
+        return Ok(row);
+    }
+    // Another writer stored the same name just now.
+    find_by_key(conn, &key)?.ok_or_else(|| Error::conflict("the company was changed at the same time; try again"))
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::model::{self, ContactFields, ContactRow};
 use crate::db::schema::{contacts, registrations};
 use crate::db::search::{self, contains_pattern, lower, Kind};
-use crate::db::{is_unique_violation, Db};
+use crate::db::Db;
 use crate::error::Error;
 use crate::validation::is_uuid;
 
@@ -80,16 +80,38 @@ pub fn insert(conn: &mut Db, row: &ContactRow) -> Result<(), Error> {
 
 /// Stores a contact whose email was just looked up (the unique index still guards it).
 fn insert_checked(conn: &mut Db, row: &ContactRow) -> Result<(), Error> {
+    if !insert_new(conn, row)? {
+        return Err(Error::conflict("a contact with this email already exists"));
+    }
+    Ok(())
+}
+
+/// Stores a new contact and its search document; false, with nothing written, when
+/// another writer stored the same email first. The clash is not raised as an error: on
+/// PostgreSQL that would abort the whole transaction, and a caller that then finds the
+/// other writer's contact would need a savepoint (two more round trips per row).
+fn insert_new(conn: &mut Db, row: &ContactRow) -> Result<bool, Error> {
     check_company(conn, row.company_id.as_deref())?;
     // The unsubscribe secret every email shows is made with the row: made later, it
     // cost an UPDATE of the new contact in the same transaction (on PostgreSQL a new
     // row version and an entry in each of its indexes).
     let values = (row, contacts::unsubscribe_token.eq(crate::tokens::generate()));
-    match diesel::insert_into(contacts::table).values(values).execute(conn) {
-        Err(e) if is_unique_violation(&e) => return Err(Error::conflict("a contact with this email already exists")),
-        other => other?,
+    // The multi-backend connection has no upsert: each backend runs its own.
+    let n = match conn {
+        Db::Pg(c) => diesel::insert_into(contacts::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        Db::Sqlite(c) => diesel::insert_into(contacts::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c)?,
     };
-    search::add(conn, Kind::Contact, &row.id, &fields(row))
+    if n == 0 {
+        return Ok(false);
+    }
+    search::add(conn, Kind::Contact, &row.id, &fields(row))?;
+    Ok(true)
 }
 
 /// Keeps a contact's search entry in step with its row (same transaction).
@@ -123,34 +145,45 @@ pub fn update(conn: &mut Db, row: &ContactRow, expected: i32) -> Result<(), Erro
 
 /// The contact with this email, its empty fields filled from `fields`, or a new contact;
 /// true when the contact is new.
+/// Safe against a concurrent writer of the same contact (the second look finds it).
 pub fn find_or_create(conn: &mut Db, fields: &ContactFields, now: NaiveDateTime) -> Result<(ContactRow, bool), Error> {
-    match find_by_email(conn, &fields.email)? {
-        Some(existing) => match model::fill_empty(&existing, fields, now) {
-            Some(merged) => {
-                update(conn, &merged, existing.version)?;
-                Ok((merged, false))
+    for _ in 0..2 {
+        match find_by_email(conn, &fields.email)? {
+            Some(existing) => match model::fill_empty(&existing, fields, now) {
+                // A versioned update that finds another version writes nothing: look again.
+                Some(merged) => match update(conn, &merged, existing.version) {
+                    Ok(()) => return Ok((merged, false)),
+                    Err(Error::Conflict { .. }) => continue,
+                    Err(e) => return Err(e),
+                },
+                None => return Ok((existing, false)),
+            },
+            None => {
+                let row = model::new_row(fields.clone(), crate::ids::new_id(), now);
+                if insert_new(conn, &row)? {
+                    return Ok((row, true));
+                }
             }
-            None => Ok((existing, false)),
-        },
-        None => {
-            let row = model::new_row(fields.clone(), crate::ids::new_id(), now);
-            insert_checked(conn, &row)?;
-            Ok((row, true))
         }
     }
+    Err(Error::conflict("the contact was changed at the same time; try again"))
 }
 
 /// The contact with this email exactly as stored (nothing is merged into it), or a new
 /// one from `fields`: for anonymous callers, who may not change what someone else entered.
+/// Safe against a concurrent writer of the same contact (the second look finds it).
 pub fn find_or_add(conn: &mut Db, fields: &ContactFields, now: NaiveDateTime) -> Result<(ContactRow, bool), Error> {
-    match find_by_email(conn, &fields.email)? {
-        Some(existing) => Ok((existing, false)),
-        None => {
-            let row = model::new_row(fields.clone(), crate::ids::new_id(), now);
-            insert_checked(conn, &row)?;
-            Ok((row, true))
-        }
+    if let Some(existing) = find_by_email(conn, &fields.email)? {
+        return Ok((existing, false));
     }
+    let row = model::new_row(fields.clone(), crate::ids::new_id(), now);
+    if insert_new(conn, &row)? {
+        return Ok((row, true));
+    }
+    let existing = find_by_email(conn, &fields.email)?;
+    existing
+        .map(|existing| (existing, false))
+        .ok_or_else(|| Error::conflict("the contact was changed at the same time; try again"))
 }
 
 /// One page of contacts in creation order (`limit + 1` rows).

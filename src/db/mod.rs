@@ -21,7 +21,6 @@ use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::{DatabaseSettings, SqliteSynchronous};
-use crate::error::Error;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -525,22 +524,6 @@ where
     }
 }
 
-/// Runs find-or-create work that can lose a race on a unique key to another replica.
-/// On PostgreSQL it runs in a savepoint and is retried once after a conflict (the row
-/// then exists and is found); SQLite writes are serialised, so there it simply runs.
-pub fn retry_race<T, F>(c: &mut Db, f: F) -> Result<T, Error>
-where
-    F: Fn(&mut Db) -> Result<T, Error>,
-{
-    if !matches!(c, Db::Pg(_)) {
-        return f(c);
-    }
-    match c.transaction(&f) {
-        Err(Error::Conflict { .. }) => c.transaction(&f),
-        other => other,
-    }
-}
-
 /// True when a diesel error is a unique-constraint violation.
 pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(
@@ -552,6 +535,7 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     fn now() -> chrono::NaiveDateTime {
         crate::clock::Clock::system().now()

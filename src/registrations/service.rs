@@ -15,7 +15,7 @@ use crate::companies::queries as companies;
 use crate::contacts::model::ContactRow;
 use crate::contacts::queries as contacts;
 use crate::context::AppState;
-use crate::db::{retry_race, Db};
+use crate::db::Db;
 use crate::error::Error;
 use crate::events::model::EventRow;
 use crate::events::queries::{self as events, Place};
@@ -160,7 +160,7 @@ fn resolve(
 ) -> Result<(ContactRow, Option<String>, Option<String>, bool), Error> {
     if let (true, Person::Inline(mut fields, stated)) = (public, person.clone()) {
         fields.company_id = None;
-        let (contact, new) = retry_race(c, |c| contacts::find_or_add(c, &fields, now))?;
+        let (contact, new) = contacts::find_or_add(c, &fields, now)?;
         return Ok((contact, None, stated, new));
     }
     let ((contact, new), named) = match person {
@@ -174,13 +174,13 @@ fn resolve(
         }
         Person::Inline(mut fields, company_name) => {
             let company = match company_name {
-                Some(name) => Some(retry_race(c, |c| companies::find_or_create(c, &name, now))?),
+                Some(name) => Some(companies::find_or_create(c, &name, now)?),
                 None => None,
             };
             if let Some(company) = &company {
                 fields.company_id.get_or_insert(company.id.clone());
             }
-            (retry_race(c, |c| contacts::find_or_create(c, &fields, now))?, company)
+            (contacts::find_or_create(c, &fields, now)?, company)
         }
     };
     let company_name = match (&contact.company_id, named) {

@@ -36,20 +36,18 @@ pub struct Recipient<'a> {
     pub consents: bool,
 }
 
-/// An email about `event` for `who`, due at once, carrying `manage_token`; the
-/// contact's unsubscribe secret is made first (the email shows its link).
+/// An email about `event` for `who`, due at once, carrying `manage_token` (the
+/// unsubscribe secret it shows was made with the contact).
 fn at_once(
-    c: &mut Db,
     kind: EmailKind,
     event: EventTime,
     who: Recipient,
     manage_token: Option<String>,
     now: NaiveDateTime,
-) -> Result<EmailRow, Error> {
-    queries::unsubscribe_token(c, who.contact_id)?;
+) -> EmailRow {
     let mut row = EmailRow::pending(kind, event.id, who.contact_id, Some(who.registration_id), now, now);
     row.manage_token = manage_token;
-    Ok(row)
+    row
 }
 
 /// A registration was made (or came back): a confirmation, or a waitlist note with its
@@ -70,22 +68,23 @@ pub fn registered(
         Some(_) => EmailKind::Waitlisted,
         None => EmailKind::Confirmation,
     };
-    let mut row = at_once(c, kind, event, who, manage_token.map(String::from), now)?;
+    let mut row = at_once(kind, event, who, manage_token.map(String::from), now);
     row.waitlist_position = waitlist_position.and_then(|p| i32::try_from(p).ok());
-    queries::insert(c, &row)?;
+    let mut rows = vec![row];
     if waitlist_position.is_none() {
-        reminders(c, event, who, manage_token, now)?;
+        reminders(c, event, who, manage_token, now, &mut rows)?;
     }
-    Ok(())
+    queries::insert_all(c, &rows)
 }
 
-/// Plans the event's reminders still ahead for one attendee (if they consent).
+/// Adds the event's reminders still ahead for one attendee (if they consent) to `rows`.
 fn reminders(
     c: &mut Db,
     event: EventTime,
     who: Recipient,
     manage_token: Option<&str>,
     now: NaiveDateTime,
+    rows: &mut Vec<EmailRow>,
 ) -> Result<(), Error> {
     if !who.consents {
         return Ok(());
@@ -102,7 +101,7 @@ fn reminders(
         );
         row.rule = Some(rule);
         row.manage_token = manage_token.map(String::from);
-        queries::insert(c, &row)?;
+        rows.push(row);
     }
     Ok(())
 }
@@ -121,9 +120,9 @@ pub fn promoted(c: &mut Db, event: EventTime, who: Recipient, now: NaiveDateTime
     if event.started(now) {
         return Ok(());
     }
-    let row = at_once(c, EmailKind::Promoted, event, who, token.clone(), now)?;
-    queries::insert(c, &row)?;
-    reminders(c, event, who, token.as_deref(), now)
+    let mut rows = vec![at_once(EmailKind::Promoted, event, who, token.clone(), now)];
+    reminders(c, event, who, token.as_deref(), now, &mut rows)?;
+    queries::insert_all(c, &rows)
 }
 
 /// How long after a `manage_link` email no other is planned for the same registration:
@@ -163,14 +162,7 @@ pub fn manage_link(
     if event.started(now) {
         return Ok(());
     }
-    let row = at_once(
-        c,
-        EmailKind::ManageLink,
-        event,
-        who,
-        Some(manage_token.to_string()),
-        now,
-    )?;
+    let row = at_once(EmailKind::ManageLink, event, who, Some(manage_token.to_string()), now);
     queries::insert(c, &row)
 }
 
@@ -219,11 +211,12 @@ fn replan(c: &mut Db, event: EventTime, announce: bool, now: NaiveDateTime) -> R
             contact_id: &contact_id,
             consents,
         };
+        let mut rows = Vec::new();
         if announce {
-            let row = at_once(c, EmailKind::Updated, event, who, token.clone(), now)?;
-            queries::insert(c, &row)?;
+            rows.push(at_once(EmailKind::Updated, event, who, token.clone(), now));
         }
-        reminders(c, event, who, token.as_deref(), now)?;
+        reminders(c, event, who, token.as_deref(), now, &mut rows)?;
+        queries::insert_all(c, &rows)?;
     }
     Ok(())
 }
@@ -233,7 +226,6 @@ fn replan(c: &mut Db, event: EventTime, announce: bool, now: NaiveDateTime) -> R
 pub fn event_cancelled(c: &mut Db, event_id: &str, now: NaiveDateTime) -> Result<(), Error> {
     queries::cancel_pending(c, Scope::Event(event_id), None, "the event was cancelled", now)?;
     for (registration_id, contact_id) in queries::attending(c, event_id)? {
-        queries::unsubscribe_token(c, &contact_id)?;
         let row = EmailRow::pending(
             EmailKind::Cancelled,
             event_id,

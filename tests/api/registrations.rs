@@ -421,3 +421,32 @@ async fn one_person_is_one_contact_across_events() {
         assert_eq!(r.error_fields(), [field], "{body}: {}", r.text);
     }
 }
+
+#[tokio::test]
+async fn one_new_person_registered_for_many_events_at_once_is_one_contact_of_one_company() {
+    let app = spawn().await;
+    let mut events = Vec::new();
+    for _ in 0..6 {
+        events.push(app.open_event(json!({ "capacity": 10 })).await);
+    }
+    // The same new person and new company arrive on six events at the same moment: on
+    // PostgreSQL the writers race to store them (on SQLite they queue).
+    let body = json!({ "name": "山田太郎", "email": "taro@mitsui-race.jp", "company_name": "三井化学 Race" });
+    let answers = join_all(events.iter().map(|ev| app.register(ev, body.clone()))).await;
+    let contact = &answers[0].body["contact"]["id"];
+    for a in &answers {
+        assert_eq!(a.status, 201, "{}", a.text);
+        assert_eq!(&a.body["contact"]["id"], contact, "{}", a.text);
+    }
+    let contacts = app.get("/api/v1/contacts?q=taro%40mitsui-race").await;
+    assert_eq!(contacts.body["items"].as_array().unwrap().len(), 1, "{}", contacts.text);
+    let companies = app
+        .get("/api/v1/companies?q=%E4%B8%89%E4%BA%95%E5%8C%96%E5%AD%A6%20race")
+        .await;
+    assert_eq!(
+        companies.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        companies.text
+    );
+}
