@@ -283,6 +283,7 @@ pub fn list(
             query,
             matches,
             events::id,
+            "events.id",
             lower(events::title)
                 .like(pattern.clone())
                 .escape('\\')

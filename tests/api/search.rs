@@ -254,3 +254,59 @@ async fn companies_and_events_are_found_by_their_documented_fields() {
     assert_eq!(events("日化").await, Vec::<String>::new());
     assert_eq!(events("虹").await, Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn a_common_word_pages_through_every_match_before_and_after_the_merge() {
+    let app = spawn().await;
+    let event = app.open_event(json!({ "capacity": 5000 })).await;
+    // More holders of each gram than the index fetches one by one (1,000): the list is
+    // then walked in its own order and each row's document checked.
+    let mut csv = String::from("name,email\n");
+    let mut expected: Vec<String> = (0..1100).map(|i| format!("王伟{i:04}")).collect();
+    for (i, name) in expected.iter().enumerate() {
+        csv.push_str(&format!("{name},ww{i:04}@example.cn\n"));
+    }
+    csv.push_str("李明,lm@example.org\nÉmile ZOLA,ez@example.org\n");
+    let r = app
+        .client
+        .post(format!("{}/api/v1/events/{event}/registrations/import", app.base))
+        .bearer_auth(&app.organiser)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    expected.sort();
+    common_word_answers(&app, &event, &expected).await;
+    merge_search(&app).await;
+    common_word_answers(&app, &event, &expected).await;
+}
+
+/// What the test above expects of each search, whichever way it is answered.
+async fn common_word_answers(app: &TestApp, event: &str, expected: &[String]) {
+    for q in ["王伟", "example.cn", "伟0"] {
+        let mut names = all_pages(app, "/api/v1/contacts", q, 200, "name").await;
+        let count = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), count, "{q}: a contact on two pages");
+        let want: Vec<&String> = expected
+            .iter()
+            .filter(|n| q != "伟0" || n.starts_with("王伟0"))
+            .collect();
+        assert_eq!(names.iter().collect::<Vec<_>>(), want, "{q}");
+    }
+    assert_eq!(
+        all_pages(app, "/api/v1/contacts", "émile", 50, "name").await,
+        ["Émile ZOLA"]
+    );
+    assert_eq!(
+        all_pages(app, "/api/v1/contacts", "王伟0999", 50, "name").await,
+        ["王伟0999"]
+    );
+    let path = format!("/api/v1/events/{event}/registrations?q={}&limit=50", urlencode("王伟"));
+    let page = app.get(&path).await;
+    assert_eq!(page.body["items"].as_array().map(Vec::len), Some(50), "{}", page.text);
+    assert!(page.body["next_cursor"].is_string());
+}
