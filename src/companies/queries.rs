@@ -137,7 +137,6 @@ pub fn list(conn: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> 
             query,
             matches,
             companies::id,
-            "companies.id",
             companies::name_key
                 .like(pattern.clone())
                 .escape('\\')

@@ -196,7 +196,6 @@ pub fn list(conn: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> 
             query,
             matches,
             contacts::id,
-            "contacts.id",
             lower(contacts::name)
                 .like(pattern.clone())
                 .escape('\\')

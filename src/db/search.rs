@@ -58,10 +58,15 @@ pub enum Matches {
     /// Exactly these ids (the query's rarest gram had few entities: found and checked
     /// here).
     Ids(Vec<String>),
-    /// The entities whose document matches `pattern` (a query made only of common
-    /// grams: matches are dense, so the list is walked in its own order and each row's
-    /// document checked; a page fills from the first rows).
-    Dense { kind: i32, pattern: String },
+    /// The entities holding this gram (a query made only of common grams: matches are
+    /// dense, a page fills from the first rows), when `checked` whose folded text also
+    /// matches `pattern` (a long query); and the queued documents whose text matches it.
+    Dense {
+        kind: i32,
+        gram: i64,
+        pattern: String,
+        checked: bool,
+    },
 }
 
 /// Beyond this many entities a gram is "common": its ids are not fetched one by one.
@@ -340,7 +345,14 @@ fn matching_within(conn: &mut Db, kind: Kind, q: &str, cap: i64) -> Result<Optio
             sets.sort_by_key(Vec::len);
             intersect(conn, k, q, long, &sets)?
         }
-        Some(_) => return Ok(Some(Matches::Dense { kind: k, pattern })),
+        Some(_) => {
+            return Ok(Some(Matches::Dense {
+                kind: k,
+                gram: grams[0],
+                pattern,
+                checked: long,
+            }))
+        }
     };
     // Documents not merged yet are found by their text.
     for id in queued(conn, k, q)? {
@@ -379,29 +391,57 @@ fn intersect(conn: &mut Db, kind: i32, q: &str, long: bool, sets: &[Vec<String>]
 }
 
 /// Filters a boxed list query to the matches of a search: `$id` is the column
-/// holding the searched entity's id and `$id_sql` the same column in SQL, `$fallback`
-/// the filter for unindexed queries.
+/// holding the searched entity's id, `$fallback` the filter for unindexed queries.
 #[macro_export]
 macro_rules! search_filter {
-    ($query:expr, $matches:expr, $id:expr, $id_sql:literal, $fallback:expr $(,)?) => {{
+    ($query:expr, $matches:expr, $id:expr, $fallback:expr $(,)?) => {{
+        use $crate::db::schema::{search_docs, search_grams, search_queue};
         use $crate::db::search::Matches;
         let query = $query;
         match $matches {
             None => query.filter($fallback),
             Some(Matches::Ids(ids)) => query.filter($id.eq_any(ids)),
-            // Each row's document, looked up by its key: a set of every holder of a
-            // common gram grows with the data (at 1M registrations a page of
-            // `q=johnson` took 270 ms that way), a walk stops when the page is full.
-            // Documents are current with every write, merged into the grams or not.
-            // A scalar subquery, not EXISTS: PostgreSQL turns EXISTS into a join that
-            // reads every document of the kind.
-            Some(Matches::Dense { kind, pattern }) => query.filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>("(SELECT d.body FROM search_docs d WHERE d.kind = ")
-                    .bind::<diesel::sql_types::Integer, _>(kind)
-                    .sql(concat!(" AND d.entity_id = ", $id_sql, ") LIKE "))
-                    .bind::<diesel::sql_types::Text, _>(pattern)
-                    .sql(" ESCAPE '\\'"),
-            ),
+            Some(Matches::Dense {
+                kind,
+                gram,
+                pattern,
+                checked,
+            }) => {
+                // Documents not merged yet, found by their text.
+                let waiting = search_docs::table
+                    .filter(search_docs::kind.eq(kind))
+                    .filter(
+                        search_docs::entity_id.eq_any(
+                            search_queue::table
+                                .filter(search_queue::kind.eq(kind))
+                                .select(search_queue::entity_id),
+                        ),
+                    )
+                    .filter(search_docs::body.like(pattern.clone()).escape('\\'))
+                    .select(search_docs::entity_id);
+                let holding = search_grams::table
+                    .filter(search_grams::kind.eq(kind))
+                    .filter(search_grams::gram.eq(gram))
+                    .select(search_grams::entity_id);
+                // `id || ''`: the list is scanned in its own order and each row probed
+                // against the (dense) set, so a page fills from its first rows; on the
+                // bare column SQLite would fetch every match and sort them all.
+                if !checked {
+                    query.filter($id.concat("").eq_any(holding).or($id.concat("").eq_any(waiting)))
+                } else {
+                    query.filter(
+                        $id.concat("")
+                            .eq_any(
+                                search_docs::table
+                                    .filter(search_docs::kind.eq(kind))
+                                    .filter(search_docs::entity_id.eq_any(holding))
+                                    .filter(search_docs::body.like(pattern).escape('\\'))
+                                    .select(search_docs::entity_id),
+                            )
+                            .or($id.concat("").eq_any(waiting)),
+                    )
+                }
+            }
         }
     }};
 }
@@ -561,10 +601,9 @@ mod tests {
         let matches = matching_within(c, Kind::Contact, q, cap).unwrap();
         use crate::db::schema::contacts;
         let query = contacts::table.select(contacts::id).into_boxed();
-        let mut ids: Vec<String> =
-            crate::search_filter!(query, matches, contacts::id, "contacts.id", contacts::name.like("%"))
-                .load(c)
-                .unwrap();
+        let mut ids: Vec<String> = crate::search_filter!(query, matches, contacts::id, contacts::name.like("%"))
+            .load(c)
+            .unwrap();
         ids.sort();
         ids
     }

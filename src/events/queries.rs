@@ -283,7 +283,6 @@ pub fn list(
             query,
             matches,
             events::id,
-            "events.id",
             lower(events::title)
                 .like(pattern.clone())
                 .escape('\\')

@@ -220,7 +220,6 @@ pub fn views(conn: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) ->
             query,
             matches,
             registrations::contact_id,
-            "registrations.contact_id",
             lower(contacts::name)
                 .like(pattern.clone())
                 .escape('\\')
