@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{spawn_on, TestDb};
+use crate::helpers::{spawn_on, Running, TestDb};
 
 fn roadshow(db: &TestDb, dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_roadshow"));
@@ -118,18 +118,21 @@ async fn serve_bootstraps_an_admin_token_and_stops_gracefully() {
         .port();
     let token_file = dir.path().join("secrets/admin-token");
     let log = dir.path().join("serve.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_roadshow"))
-        .arg("serve")
-        .current_dir(dir.path())
-        .env("DATABASE_URL", &db.url)
-        .env("ROADSHOW__SERVER__PORT", port.to_string())
-        .env("ROADSHOW__AUTH__BOOTSTRAP_TOKEN_FILE", &token_file)
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    // Killed if the test fails while it runs.
+    let mut child = Running(
+        Command::new(env!("CARGO_BIN_EXE_roadshow"))
+            .arg("serve")
+            .current_dir(dir.path())
+            .env("DATABASE_URL", &db.url)
+            .env("ROADSHOW__SERVER__PORT", port.to_string())
+            .env("ROADSHOW__AUTH__BOOTSTRAP_TOKEN_FILE", &token_file)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let started = Instant::now();
@@ -162,13 +165,13 @@ async fn serve_bootstraps_an_admin_token_and_stops_gracefully() {
     assert!(!logged.contains(&token), "the token itself must never be logged");
 
     let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
     let stopped = Instant::now();
     let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = child.0.try_wait().unwrap() {
             break status;
         }
         assert!(stopped.elapsed() < Duration::from_secs(30), "serve ignored SIGTERM");

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{id, read, spawn, spawn_with, Resp, TestApp, TestDb};
+use crate::helpers::{id, read, spawn, spawn_with, Resp, Running, TestApp, TestDb};
 
 /// The first characters that make a spreadsheet program read a cell as a formula.
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
@@ -397,20 +397,23 @@ async fn manage_tokens_never_reach_the_request_log() {
         .port();
     let token_file = dir.path().join("admin-token");
     let log = dir.path().join("serve.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_roadshow"))
-        .arg("serve")
-        .current_dir(dir.path())
-        .env("DATABASE_URL", &db.url)
-        .env_remove("ROADSHOW_ENV")
-        .env("ROADSHOW__SERVER__PORT", port.to_string())
-        .env("ROADSHOW__AUTH__BOOTSTRAP_TOKEN_FILE", &token_file)
-        .env("ROADSHOW__REMINDERS__POLL_INTERVAL_SECS", "1")
-        .env("RUST_LOG", "debug")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    // Killed if the test fails while it runs.
+    let mut child = Running(
+        Command::new(env!("CARGO_BIN_EXE_roadshow"))
+            .arg("serve")
+            .current_dir(dir.path())
+            .env("DATABASE_URL", &db.url)
+            .env_remove("ROADSHOW_ENV")
+            .env("ROADSHOW__SERVER__PORT", port.to_string())
+            .env("ROADSHOW__AUTH__BOOTSTRAP_TOKEN_FILE", &token_file)
+            .env("ROADSHOW__REMINDERS__POLL_INTERVAL_SECS", "1")
+            .env("RUST_LOG", "debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let started = Instant::now();
@@ -463,8 +466,8 @@ async fn manage_tokens_never_reach_the_request_log() {
         .await
         .unwrap();
 
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    let _ = child.wait();
+    let _ = Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status();
+    let _ = child.0.wait();
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(
         logged.contains("/api/v1/public/registrations/"),

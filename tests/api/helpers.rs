@@ -353,3 +353,16 @@ fn database_names_are_swapped_in_urls() {
         "postgres://u@h/x?sslmode=require"
     );
 }
+
+/// A child process of a test (`roadshow serve` or `worker`), killed if the test ends
+/// (or fails) while it runs: a failed assertion must not leave it running.
+pub struct Running(pub std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}

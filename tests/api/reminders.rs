@@ -15,7 +15,7 @@ use roadshow::mail::worker::{Report, Worker};
 use roadshow::mail::Mailer;
 use serde_json::{json, Value};
 
-use crate::helpers::{id, spawn, TestApp};
+use crate::helpers::{id, spawn, Running, TestApp};
 
 /// One message as the SMTP server received it.
 #[derive(Debug, Clone)]
@@ -839,18 +839,21 @@ async fn the_worker_command_writes_due_emails_as_files_and_stops_on_sigterm() {
     app.register(&ev, attendee("Li Na", "li@example.cn", "en", None)).await;
     let dir = tempfile::tempdir().unwrap();
     let outbox = dir.path().join("outbox");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_roadshow"))
-        .arg("worker")
-        .current_dir(dir.path())
-        .env("DATABASE_URL", &app.settings.database.url)
-        .env("ROADSHOW__MAIL__FILE__DIR", &outbox)
-        .env("ROADSHOW__REMINDERS__POLL_INTERVAL_SECS", "1")
-        .env_remove("ROADSHOW_ENV")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    // Killed if the test fails while it runs.
+    let mut child = Running(
+        std::process::Command::new(env!("CARGO_BIN_EXE_roadshow"))
+            .arg("worker")
+            .current_dir(dir.path())
+            .env("DATABASE_URL", &app.settings.database.url)
+            .env("ROADSHOW__MAIL__FILE__DIR", &outbox)
+            .env("ROADSHOW__REMINDERS__POLL_INTERVAL_SECS", "1")
+            .env_remove("ROADSHOW_ENV")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let started = std::time::Instant::now();
     let file = loop {
         let found = std::fs::read_dir(&outbox).ok().and_then(|d| {
@@ -867,12 +870,12 @@ async fn the_worker_command_writes_due_emails_as_files_and_stops_on_sigterm() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
     let kill = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
     let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = child.0.try_wait().unwrap() {
             break status;
         }
         assert!(
@@ -888,18 +891,6 @@ async fn the_worker_command_writes_due_emails_as_files_and_stops_on_sigterm() {
     assert!(mail.subject.starts_with("Registered: "), "{}", mail.subject);
     let listed = emails(&app, &format!("/api/v1/events/{ev}/emails?status=sent")).await;
     assert_eq!(listed.len(), 1);
-}
-
-/// A `roadshow worker` process, killed if the test ends (or fails) while it runs.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
 }
 
 /// Starts the `roadshow worker` binary on the app's database, sending through SMTP on
