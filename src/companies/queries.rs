@@ -55,17 +55,7 @@ pub fn insert(conn: &mut Db, row: &CompanyRow) -> Result<(), Error> {
 /// another writer stored the same name first (not raised as an error: on PostgreSQL
 /// that would abort the whole transaction).
 fn insert_new(conn: &mut Db, row: &CompanyRow) -> Result<bool, Error> {
-    // The multi-backend connection has no upsert: each backend runs its own.
-    let n = match conn {
-        Db::Pg(c) => diesel::insert_into(companies::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        Db::Sqlite(c) => diesel::insert_into(companies::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    let n = crate::insert_or_skip!(conn, companies::table, row)?;
     if n == 0 {
         return Ok(false);
     }

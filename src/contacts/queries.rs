@@ -96,17 +96,7 @@ fn insert_new(conn: &mut Db, row: &ContactRow) -> Result<bool, Error> {
     // cost an UPDATE of the new contact in the same transaction (on PostgreSQL a new
     // row version and an entry in each of its indexes).
     let values = (row, contacts::unsubscribe_token.eq(crate::tokens::generate()));
-    // The multi-backend connection has no upsert: each backend runs its own.
-    let n = match conn {
-        Db::Pg(c) => diesel::insert_into(contacts::table)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        Db::Sqlite(c) => diesel::insert_into(contacts::table)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    let n = crate::insert_or_skip!(conn, contacts::table, values)?;
     if n == 0 {
         return Ok(false);
     }

@@ -524,6 +524,27 @@ where
     }
 }
 
+/// `INSERT … ON CONFLICT DO NOTHING` of `$values` into `$table` on either backend
+/// (the multi-backend connection has no upsert, so each variant runs its own): the
+/// number of rows inserted, 0 when a unique key was taken (without aborting a
+/// PostgreSQL transaction, as a raised violation would).
+#[macro_export]
+macro_rules! insert_or_skip {
+    ($conn:expr, $table:expr, $values:expr $(,)?) => {{
+        use diesel::RunQueryDsl;
+        match $conn {
+            $crate::db::Db::Pg(c) => diesel::insert_into($table)
+                .values($values)
+                .on_conflict_do_nothing()
+                .execute(c),
+            $crate::db::Db::Sqlite(c) => diesel::insert_into($table)
+                .values($values)
+                .on_conflict_do_nothing()
+                .execute(c),
+        }
+    }};
+}
+
 /// True when a diesel error is a unique-constraint violation.
 pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(

@@ -608,6 +608,14 @@ mod tests {
         ids
     }
 
+    /// A migrated SQLite database in a temporary directory (kept while the first is).
+    fn migrated() -> (tempfile::TempDir, crate::db::Database) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::Database::open(&dir.path().join("t.db").display().to_string(), 2).unwrap();
+        db.migrate().unwrap();
+        (dir, db)
+    }
+
     /// Merges every queued document.
     fn merge_all(c: &mut Db) {
         while merge(c, 2).unwrap() > 0 {}
@@ -615,9 +623,7 @@ mod tests {
 
     #[test]
     fn common_grams_and_rows_from_before_the_index_give_the_same_matches() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::Database::open(&dir.path().join("t.db").display().to_string(), 2).unwrap();
-        db.migrate().unwrap();
+        let (_dir, db) = migrated();
         let mut c = db.connection().unwrap();
         let a = contact(&mut c, "王伟", "wang.wei@example.cn");
         let b = contact(&mut c, "王伟明", "wwm@example.cn");
@@ -655,9 +661,7 @@ mod tests {
 
     #[test]
     fn a_changed_text_is_not_found_by_its_old_words_before_or_after_the_merge() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::Database::open(&dir.path().join("t.db").display().to_string(), 2).unwrap();
-        db.migrate().unwrap();
+        let (_dir, db) = migrated();
         let mut c = db.connection().unwrap();
         let id = contact(&mut c, "张三", "zhang@x.cn");
         merge_all(&mut c);

@@ -40,17 +40,7 @@ pub fn claim_day(c: &mut Db, team_id: &str, day: NaiveDate, items: i64, now: Nai
         team_digests::items.eq(items),
         team_digests::created_at.eq(now),
     );
-    // The multi-backend connection has no upsert: each backend runs its own.
-    let n = match c {
-        Db::Pg(c) => diesel::insert_into(team_digests::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        Db::Sqlite(c) => diesel::insert_into(team_digests::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    let n = crate::insert_or_skip!(c, team_digests::table, row)?;
     Ok(n == 1)
 }
 
