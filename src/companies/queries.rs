@@ -99,6 +99,33 @@ pub fn find_by_key(conn: &mut Db, key: &str) -> Result<Option<CompanyRow>, Error
         .optional()?)
 }
 
+/// The companies with any of these folded names.
+pub fn find_by_keys(conn: &mut Db, keys: &[String]) -> Result<Vec<CompanyRow>, Error> {
+    Ok(companies::table
+        .filter(companies::name_key.eq_any(keys))
+        .select(CompanyRow::as_select())
+        .load(conn)?)
+}
+
+/// The companies with any of these ids.
+pub fn find_many(conn: &mut Db, ids: &[String]) -> Result<Vec<CompanyRow>, Error> {
+    Ok(companies::table
+        .filter(companies::id.eq_any(ids))
+        .select(CompanyRow::as_select())
+        .load(conn)?)
+}
+
+/// Stores new companies and their search documents at once; false when another
+/// writer stored one of the names first (the caller rolls back what was written).
+pub fn insert_new_many(conn: &mut Db, rows: &[CompanyRow]) -> Result<bool, Error> {
+    if crate::insert_many_or_skip!(&mut *conn, companies::table, rows)? != rows.len() {
+        return Ok(false);
+    }
+    let docs: Vec<_> = rows.iter().map(|row| (row.id.as_str(), fields(row).to_vec())).collect();
+    search::add_many(conn, Kind::Company, &docs)?;
+    Ok(true)
+}
+
 /// Writes `row` if the stored version is still `expected`.
 pub fn update(conn: &mut Db, row: &CompanyRow, expected: i32) -> Result<(), Error> {
     if let Some(other) = find_by_key(conn, &row.name_key)? {

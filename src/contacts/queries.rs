@@ -104,6 +104,30 @@ fn insert_new(conn: &mut Db, row: &ContactRow) -> Result<bool, Error> {
     Ok(true)
 }
 
+/// The contacts with any of these email keys ([`model::email_key`]).
+pub fn find_by_email_keys(conn: &mut Db, keys: &[String]) -> Result<Vec<ContactRow>, Error> {
+    Ok(contacts::table
+        .filter(contacts::email_key.eq_any(keys))
+        .select(ContactRow::as_select())
+        .load(conn)?)
+}
+
+/// Stores new contacts (each with its unsubscribe secret) and their search documents at
+/// once; false when another writer stored one of the emails first (the caller rolls
+/// back what was written). Their companies must exist.
+pub fn insert_new_many(conn: &mut Db, rows: &[ContactRow]) -> Result<bool, Error> {
+    let values: Vec<_> = rows
+        .iter()
+        .map(|row| (row.clone(), contacts::unsubscribe_token.eq(crate::tokens::generate())))
+        .collect();
+    if crate::insert_many_or_skip!(&mut *conn, contacts::table, &values)? != rows.len() {
+        return Ok(false);
+    }
+    let docs: Vec<_> = rows.iter().map(|row| (row.id.as_str(), fields(row).to_vec())).collect();
+    search::add_many(conn, Kind::Contact, &docs)?;
+    Ok(true)
+}
+
 /// Keeps a contact's search entry in step with its row (same transaction).
 fn index(conn: &mut Db, row: &ContactRow) -> Result<(), Error> {
     search::index(conn, Kind::Contact, &row.id, &fields(row))

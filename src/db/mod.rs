@@ -545,6 +545,43 @@ macro_rules! insert_or_skip {
     }};
 }
 
+/// Inserts every row of the slice `$rows` into `$table`: one multi-row statement on
+/// PostgreSQL (a round trip each row would cost), one statement per row on SQLite,
+/// which is in-process and whose diesel batch would open a transaction of its own
+/// inside the writer's. The number of rows inserted.
+#[macro_export]
+macro_rules! insert_many {
+    ($conn:expr, $table:expr, $rows:expr $(,)?) => {{
+        use diesel::RunQueryDsl;
+        let rows = $rows;
+        match $conn {
+            $crate::db::Db::Pg(c) if rows.len() > 1 => diesel::insert_into($table).values(rows).execute(c),
+            c => rows.iter().try_fold(0, |n, row| {
+                diesel::insert_into($table).values(row).execute(c).map(|k| n + k)
+            }),
+        }
+    }};
+}
+
+/// [`insert_many!`] that skips rows whose unique key is taken (`ON CONFLICT DO
+/// NOTHING`): the number of rows inserted.
+#[macro_export]
+macro_rules! insert_many_or_skip {
+    ($conn:expr, $table:expr, $rows:expr $(,)?) => {{
+        use diesel::RunQueryDsl;
+        let rows = $rows;
+        match $conn {
+            $crate::db::Db::Pg(c) if rows.len() > 1 => diesel::insert_into($table)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .execute(c),
+            c => rows
+                .iter()
+                .try_fold(0, |n, row| $crate::insert_or_skip!(&mut *c, $table, row).map(|k| n + k)),
+        }
+    }};
+}
+
 /// True when a diesel error is a unique-constraint violation.
 pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(

@@ -143,6 +143,22 @@ pub fn add(conn: &mut Db, kind: Kind, id: &str, fields: &[Option<&str>]) -> Resu
     Ok(())
 }
 
+/// [`add`] for many new entities of one kind at once: `(id, searched fields)` each.
+pub fn add_many(conn: &mut Db, kind: Kind, entities: &[(&str, Vec<Option<&str>>)]) -> Result<(), Error> {
+    let rows: Vec<_> = entities
+        .iter()
+        .map(|(id, fields)| {
+            (
+                search_docs::kind.eq(kind as i32),
+                search_docs::entity_id.eq(*id),
+                search_docs::body.eq(document(fields)),
+            )
+        })
+        .collect();
+    crate::insert_many!(conn, search_docs::table, &rows)?;
+    Ok(())
+}
+
 /// Rewrites the index of one entity from its searched fields (inside the caller's
 /// transaction), queueing it like [`add`]. Grams the new text lacks are deleted now,
 /// so that `search_grams` never holds a gram the entity's current text does not (an

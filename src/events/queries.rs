@@ -170,6 +170,47 @@ pub fn take_place(conn: &mut Db, id: &str, now: NaiveDateTime) -> Result<Option<
     Ok(None)
 }
 
+/// Takes places for `n` newcomers at once, in order (seats while any remain, then
+/// waitlist tickets), as [`take_place`] would one by one. A no-op `UPDATE` locks the
+/// event's row first, so the counters read next stay the event's until the
+/// transaction ends. `None` when the event is missing or not open at `now`.
+pub fn take_places(conn: &mut Db, id: &str, n: usize, now: NaiveDateTime) -> Result<Option<Vec<Place>>, Error> {
+    if !is_uuid(id) {
+        return Ok(None);
+    }
+    let locked = diesel::update(events::table.find(id))
+        .filter(
+            events::status.eq("scheduled").and(
+                events::registration_closes_at
+                    .is_null()
+                    .or(events::registration_closes_at.gt(now)),
+            ),
+        )
+        .set(events::registered_count.eq(events::registered_count))
+        .execute(conn)?;
+    if locked == 0 {
+        return Ok(None);
+    }
+    let (capacity, registered, waitlisted, seq) = events::table
+        .find(id)
+        .select((
+            events::capacity,
+            events::registered_count,
+            events::waitlisted_count,
+            events::waitlist_seq,
+        ))
+        .first(conn)?;
+    let taken = super::rules::places(capacity, registered, waitlisted, seq, n);
+    diesel::update(events::table.find(id))
+        .set((
+            events::registered_count.eq(taken.registered),
+            events::waitlisted_count.eq(taken.waitlisted),
+            events::waitlist_seq.eq(taken.seq),
+        ))
+        .execute(conn)?;
+    Ok(Some(taken.places))
+}
+
 /// Writes `row` if the stored version is still `expected`; 409 if someone got there first.
 pub fn update(conn: &mut Db, row: &EventRow, expected: i32) -> Result<(), Error> {
     let n = diesel::update(events::table.find(&row.id).filter(events::version.eq(expected)))

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 
 use super::model::{EventCounts, EventKind, EventPatch, EventQuery, EventRow, EventStatus, NewEvent};
-use super::queries::{Filter, Key};
+use super::queries::{Filter, Key, Place};
 use crate::error::Error;
 use crate::pagination;
 use crate::time::{local_to_utc, parse_bound, parse_instant, parse_zone, wall_clock};
@@ -328,6 +328,41 @@ pub fn list_filter(q: EventQuery) -> Result<(Filter, Option<Key>, i64), Error> {
     Ok((filter, after, limit))
 }
 
+/// The places newcomers take together, and the event's counters after them.
+#[derive(Debug, PartialEq)]
+pub struct Taken {
+    pub places: Vec<Place>,
+    pub registered: i32,
+    pub waitlisted: i32,
+    pub seq: i32,
+}
+
+/// The places `n` newcomers take in order, from the event's capacity and counters:
+/// a seat while `registered < capacity` (or there is no capacity), else the next
+/// waitlist ticket, last in line; as `take_place` gives them one at a time.
+pub fn places(capacity: Option<i32>, registered: i32, waitlisted: i32, seq: i32, n: usize) -> Taken {
+    let mut t = Taken {
+        places: Vec::with_capacity(n),
+        registered,
+        waitlisted,
+        seq,
+    };
+    for _ in 0..n {
+        if capacity.is_none_or(|cap| t.registered < cap) {
+            t.registered += 1;
+            t.places.push(Place::Seat);
+        } else {
+            t.waitlisted += 1;
+            t.seq += 1;
+            t.places.push(Place::Waitlist {
+                ticket: t.seq,
+                position: t.waitlisted as i64,
+            });
+        }
+    }
+    t
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,6 +370,18 @@ mod tests {
 
     fn now() -> NaiveDateTime {
         crate::clock::Clock::system().now()
+    }
+
+    #[test]
+    fn newcomers_take_the_last_seats_then_queue_behind_those_waiting() {
+        let t = places(Some(3), 2, 1, 7, 3);
+        let wait = |ticket, position| Place::Waitlist { ticket, position };
+        assert_eq!(t.places, vec![Place::Seat, wait(8, 2), wait(9, 3)]);
+        assert_eq!((t.registered, t.waitlisted, t.seq), (3, 3, 9));
+        let open = places(None, 500, 0, 0, 2);
+        assert_eq!(open.places, vec![Place::Seat, Place::Seat]);
+        assert_eq!(open.registered, 502);
+        assert_eq!(places(Some(1), 1, 0, 0, 0).places, vec![]);
     }
 
     fn input(tz: &str, starts: &str) -> NewEvent {

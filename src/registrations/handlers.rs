@@ -143,7 +143,7 @@ pub async fn import(
         ));
     }
     let rows = sheet::parse(&body.0)?;
-    let report = service::import(&state, event_id.to_string(), rows).await?;
+    let report = super::import::import(&state, event_id.to_string(), rows).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 

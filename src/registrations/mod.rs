@@ -2,6 +2,7 @@
 
 pub mod csv;
 pub mod handlers;
+pub mod import;
 pub mod model;
 pub mod queries;
 pub mod rules;

@@ -32,6 +32,12 @@ pub fn insert(conn: &mut Db, row: &RegistrationRow) -> Result<(), Error> {
     Ok(())
 }
 
+/// Stores new registrations at once.
+pub fn insert_all(conn: &mut Db, rows: &[RegistrationRow]) -> Result<(), Error> {
+    crate::insert_many!(conn, registrations::table, rows)?;
+    Ok(())
+}
+
 /// Saves a changed registration if the stored version is still `expected`; a 409 if a
 /// concurrent change (cancel, check-in, promotion) got there first.
 pub fn save(conn: &mut Db, row: &RegistrationRow, expected: i32) -> Result<(), Error> {
@@ -145,6 +151,15 @@ pub fn find_for(conn: &mut Db, event_id: &str, contact_id: &str) -> Result<Optio
         .select(RegistrationRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// The registrations at an event of any of these contacts.
+pub fn find_for_many(conn: &mut Db, event_id: &str, contact_ids: &[String]) -> Result<Vec<RegistrationRow>, Error> {
+    Ok(registrations::table
+        .filter(registrations::event_id.eq(event_id))
+        .filter(registrations::contact_id.eq_any(contact_ids))
+        .select(RegistrationRow::as_select())
+        .load(conn)?)
 }
 
 /// The first `n` waitlisted registrations of an event, longest-waiting first.

@@ -2,11 +2,10 @@
 //! locked, so seats, waitlist and counters stay consistent under concurrency.
 
 use chrono::NaiveDateTime;
-use serde_json::{Map, Value};
 
-use super::csv::{self as sheet, ImportOutcome, ImportReport, ImportRowReport};
+use super::csv as sheet;
 use super::model::{
-    ContactBriefRow, EventBriefRow, Registration, RegistrationPatch, RegistrationQuery, RegistrationRow,
+    AttendeeRole, ContactBriefRow, EventBriefRow, Registration, RegistrationPatch, RegistrationQuery, RegistrationRow,
     RegistrationStatus, RegistrationView, Source,
 };
 use super::queries::{self, Filter};
@@ -58,15 +57,7 @@ pub fn register(
         // An anonymous caller never re-activates (or takes over) a registration: its
         // owner's link keeps working.
         if public || existing.status() != RegistrationStatus::Cancelled {
-            let mut extra = Map::new();
-            extra.insert("existing_id".into(), Value::String(existing.id.clone()));
-            return Err(Error::Conflict {
-                detail: format!(
-                    "{} is already registered for this event (registration {}, {})",
-                    contact.name, existing.id, existing.status
-                ),
-                extra,
-            });
+            return Err(already_registered(&contact.name, existing));
         }
     }
     let Some(place) = events::take_place(c, event_id, now)? else {
@@ -74,27 +65,12 @@ pub fn register(
         rules::check_open(&events::get(c, event_id)?, now)?;
         return Err(Error::conflict("registration is not open right now; try again"));
     };
-    let (status, waitlist_seq, waitlist_position) = match place {
-        Place::Seat => (RegistrationStatus::Registered, None, None),
-        Place::Waitlist { ticket, position } => (RegistrationStatus::Waitlisted, Some(ticket), Some(position)),
-    };
+    let (row, waitlist_position) = new_row(event_id, &contact.id, input.role, input.notes, place, source, now);
     let row = RegistrationRow {
-        id: crate::ids::new_id(),
-        event_id: event_id.to_string(),
-        contact_id: contact.id.clone(),
-        role: input.role.as_str().into(),
-        notes: input.notes,
-        status: status.as_str().into(),
-        waitlist_seq,
-        source: source.as_str().into(),
         manage_token_hash,
-        checked_in_at: None,
-        cancelled_at: None,
-        created_at: now,
-        updated_at: now,
-        version: 1,
         stated_company,
         stated_name,
+        ..row
     };
     let row = match existing {
         // Someone who cancelled registers again: the same registration comes back.
@@ -131,7 +107,70 @@ pub fn register(
         manage_token.as_deref(),
         now,
     )?;
-    Ok(RegistrationView {
+    Ok(view(row, event, contact, company_name, waitlist_position))
+}
+
+/// 409 for someone already registered at the event (`existing_id` names it).
+pub(super) fn already_registered(name: &str, existing: &RegistrationRow) -> Error {
+    Error::duplicate(
+        format!(
+            "{name} is already registered for this event (registration {}, {})",
+            existing.id, existing.status
+        ),
+        &existing.id,
+    )
+}
+
+/// A registration's status, waitlist ticket and waitlist position from its place.
+fn standing(place: Place) -> (RegistrationStatus, Option<i32>, Option<i64>) {
+    match place {
+        Place::Seat => (RegistrationStatus::Registered, None, None),
+        Place::Waitlist { ticket, position } => (RegistrationStatus::Waitlisted, Some(ticket), Some(position)),
+    }
+}
+
+/// A new registration of a contact at an event in the place it took (no manage link,
+/// no stated name or company), and its waitlist position.
+pub(super) fn new_row(
+    event_id: &str,
+    contact_id: &str,
+    role: AttendeeRole,
+    notes: Option<String>,
+    place: Place,
+    source: Source,
+    now: NaiveDateTime,
+) -> (RegistrationRow, Option<i64>) {
+    let (status, waitlist_seq, waitlist_position) = standing(place);
+    let row = RegistrationRow {
+        id: crate::ids::new_id(),
+        event_id: event_id.to_string(),
+        contact_id: contact_id.to_string(),
+        role: role.as_str().into(),
+        notes,
+        status: status.as_str().into(),
+        waitlist_seq,
+        source: source.as_str().into(),
+        manage_token_hash: None,
+        checked_in_at: None,
+        cancelled_at: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+        stated_company: None,
+        stated_name: None,
+    };
+    (row, waitlist_position)
+}
+
+/// What an answer shows of a registration made just now.
+pub(super) fn view(
+    row: RegistrationRow,
+    event: EventBriefRow,
+    contact: ContactRow,
+    company_name: Option<String>,
+    waitlist_position: Option<i64>,
+) -> RegistrationView {
+    RegistrationView {
         row,
         event,
         contact: ContactBriefRow {
@@ -145,7 +184,7 @@ pub fn register(
         },
         company_name,
         waitlist_position,
-    })
+    }
 }
 
 /// The contact a registration is for (an existing one, or found/created by email), the
@@ -241,10 +280,7 @@ pub fn reactivate(
         rules::check_open(&event, now)?;
         return Err(Error::conflict("registration is not open right now; try again"));
     };
-    let (status, waitlist_seq, waitlist_position) = match place {
-        Place::Seat => (RegistrationStatus::Registered, None, None),
-        Place::Waitlist { ticket, position } => (RegistrationStatus::Waitlisted, Some(ticket), Some(position)),
-    };
+    let (status, waitlist_seq, waitlist_position) = standing(place);
     let row = RegistrationRow {
         status: status.as_str().into(),
         waitlist_seq,
@@ -445,108 +481,6 @@ enum Answer {
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
     serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))
-}
-
-/// Rows imported in one transaction: enough to amortise the commit (one per row made
-/// a 5,000-row import on PostgreSQL twenty times slower than on SQLite), few enough
-/// that other writers do not wait long for SQLite's single writer.
-const IMPORT_CHUNK: usize = 100;
-
-/// Imports spreadsheet rows into an event, each on its own: the report says what
-/// became of each row (created, duplicate or invalid). Rows are written in chunks of
-/// one transaction, each row in its own savepoint, so a failing row rolls back alone.
-pub async fn import(ctx: &AppState, event_id: String, rows: Vec<sheet::ImportRow>) -> Result<ImportReport, Error> {
-    let now = ctx.clock.now();
-    let event = ctx
-        .db
-        .read(move |c| {
-            let event = events::get(c, &event_id)?;
-            rules::check_open(&event, now)?;
-            Ok::<_, Error>(EventBriefRow::from(&event))
-        })
-        .await?;
-    let mut report = ImportReport::default();
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<((u64, u64), Result<RegisterInput, Error>)> = rows
-            .by_ref()
-            .take(IMPORT_CHUNK)
-            .map(|row| {
-                (
-                    (row.row, row.line),
-                    row.request.map_err(Error::BadRequest).and_then(rules::validate),
-                )
-            })
-            .collect();
-        let (event, clock) = (event.clone(), ctx.clock.clone());
-        let results = ctx
-            .db
-            .write(move |c| {
-                let mut results = Vec::with_capacity(chunk.len());
-                for (n, input) in chunk {
-                    let result = match input {
-                        Ok(input) => in_savepoint(c, |c| {
-                            register(c, event.clone(), input, Source::Import, None, clock.now())
-                        })?,
-                        Err(e) => Err(e),
-                    };
-                    // The database is gone: stop, rather than report every row invalid.
-                    if let Err(e @ (Error::Internal(_) | Error::Unavailable)) = result {
-                        return Err(e);
-                    }
-                    results.push((n, result));
-                }
-                Ok::<_, Error>(results)
-            })
-            .await?;
-        for (n, result) in results {
-            report.push(import_outcome(n, result));
-        }
-    }
-    Ok(report)
-}
-
-/// Runs `f` in a savepoint of the current transaction, rolled back if `f` fails: the
-/// outer result is the database's own failure, the inner one the row's.
-fn in_savepoint<T>(c: &mut Db, f: impl FnOnce(&mut Db) -> Result<T, Error>) -> Result<Result<T, Error>, Error> {
-    use diesel::connection::SimpleConnection;
-    c.batch_execute("SAVEPOINT import_row")?;
-    let result = f(c);
-    match result {
-        Ok(_) => c.batch_execute("RELEASE SAVEPOINT import_row")?,
-        Err(_) => c.batch_execute("ROLLBACK TO SAVEPOINT import_row; RELEASE SAVEPOINT import_row")?,
-    }
-    Ok(result)
-}
-
-/// What the report says of one row.
-fn import_outcome((row, line): (u64, u64), result: Result<RegistrationView, Error>) -> ImportRowReport {
-    match result {
-        Ok(view) => ImportRowReport {
-            row,
-            line,
-            outcome: ImportOutcome::Created,
-            status: Some(view.row.status()),
-            registration_id: Some(view.row.id),
-            reason: None,
-        },
-        Err(Error::Conflict { detail, extra }) if extra.contains_key("existing_id") => ImportRowReport {
-            row,
-            line,
-            outcome: ImportOutcome::Duplicate,
-            registration_id: extra["existing_id"].as_str().map(String::from),
-            status: None,
-            reason: Some(detail),
-        },
-        Err(e) => ImportRowReport {
-            row,
-            line,
-            outcome: ImportOutcome::Invalid,
-            registration_id: None,
-            status: None,
-            reason: Some(e.to_string()),
-        },
-    }
 }
 
 /// One page of an event's registrations.

@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 
 use super::model::{EmailKind, EmailRow};
 use super::queries::{self, Scope};
-use super::rules;
+use super::rules::{self, Offset};
 use crate::db::Db;
 use crate::error::Error;
 
@@ -64,17 +64,54 @@ pub fn registered(
     if event.started(now) {
         return Ok(());
     }
+    let mut rows = vec![arrival(event, who, waitlist_position, manage_token, now)];
+    if waitlist_position.is_none() {
+        reminders(c, event, who, manage_token, now, &mut rows)?;
+    }
+    queries::insert_all(c, &rows)
+}
+
+/// [`registered`] for many registrations of one event at once (an import: the rules
+/// are read once and every email goes in one statement), without manage links.
+pub fn registered_many(
+    c: &mut Db,
+    event: EventTime,
+    arrivals: &[(Recipient, Option<i64>)],
+    now: NaiveDateTime,
+) -> Result<(), Error> {
+    if event.started(now) || arrivals.is_empty() {
+        return Ok(());
+    }
+    let rules = match arrivals.iter().any(|(who, place)| place.is_none() && who.consents) {
+        true => queries::rules_of(c, event.id)?,
+        false => Vec::new(),
+    };
+    let mut rows = Vec::with_capacity(arrivals.len() * (1 + rules.len()));
+    for &(who, waitlist_position) in arrivals {
+        rows.push(arrival(event, who, waitlist_position, None, now));
+        if waitlist_position.is_none() && who.consents {
+            reminders_from(event, who, &rules, None, now, &mut rows);
+        }
+    }
+    queries::insert_all(c, &rows)
+}
+
+/// The email a new registration gets at once: a confirmation, or a waitlist note with
+/// its position.
+fn arrival(
+    event: EventTime,
+    who: Recipient,
+    waitlist_position: Option<i64>,
+    manage_token: Option<&str>,
+    now: NaiveDateTime,
+) -> EmailRow {
     let kind = match waitlist_position {
         Some(_) => EmailKind::Waitlisted,
         None => EmailKind::Confirmation,
     };
     let mut row = at_once(kind, event, who, manage_token.map(String::from), now);
     row.waitlist_position = waitlist_position.and_then(|p| i32::try_from(p).ok());
-    let mut rows = vec![row];
-    if waitlist_position.is_none() {
-        reminders(c, event, who, manage_token, now, &mut rows)?;
-    }
-    queries::insert_all(c, &rows)
+    row
 }
 
 /// Adds the event's reminders still ahead for one attendee (if they consent) to `rows`.
@@ -86,11 +123,24 @@ fn reminders(
     now: NaiveDateTime,
     rows: &mut Vec<EmailRow>,
 ) -> Result<(), Error> {
-    if !who.consents {
-        return Ok(());
+    if who.consents {
+        let rules = queries::rules_of(c, event.id)?;
+        reminders_from(event, who, &rules, manage_token, now, rows);
     }
-    let rules = queries::rules_of(c, event.id)?;
-    for (rule, due) in rules::plan(event.starts_at, event.tz, &rules, now) {
+    Ok(())
+}
+
+/// Adds the reminders still ahead under the event's `rules` for one consenting
+/// attendee to `rows`.
+fn reminders_from(
+    event: EventTime,
+    who: Recipient,
+    rules: &[(String, Offset)],
+    manage_token: Option<&str>,
+    now: NaiveDateTime,
+    rows: &mut Vec<EmailRow>,
+) {
+    for (rule, due) in rules::plan(event.starts_at, event.tz, rules, now) {
         let mut row = EmailRow::pending(
             EmailKind::Reminder,
             event.id,
@@ -103,7 +153,6 @@ fn reminders(
         row.manage_token = manage_token.map(String::from);
         rows.push(row);
     }
-    Ok(())
 }
 
 /// A waitlisted registration got a seat: "you have a seat" at once, and its reminders.

@@ -67,19 +67,7 @@ pub fn insert(c: &mut Db, row: &EmailRow) -> Result<(), Error> {
 /// Stores new outbox rows: on PostgreSQL in one statement (a registration's
 /// confirmation and reminders: one round trip instead of four).
 pub fn insert_all(c: &mut Db, rows: &[EmailRow]) -> Result<(), Error> {
-    match c {
-        // The multi-backend connection cannot batch inserts.
-        Db::Pg(pg) if rows.len() > 1 => {
-            diesel::insert_into(emails::table).values(rows).execute(pg)?;
-        }
-        // In-process SQLite has no round trips to save (and diesel would wrap its
-        // batch in a transaction of its own, inside the writer's).
-        c => {
-            for row in rows {
-                insert(c, row)?;
-            }
-        }
-    }
+    crate::insert_many!(c, emails::table, rows)?;
     Ok(())
 }
 

@@ -162,3 +162,95 @@ async fn files_that_are_not_csv_are_refused() {
         .unwrap();
     read(binary).await.assert_problem(400);
 }
+
+#[tokio::test]
+async fn a_long_import_seats_rows_in_file_order_and_settles_each_row_as_one_by_one_would() {
+    let app = spawn().await;
+    let ev = app.open_event(json!({ "capacity": 120 })).await;
+    // Known before the import: one registered here already, one known from another
+    // event with a company, one whose empty phone the file fills in.
+    let here = app
+        .register(&ev, json!({ "name": "王已报", "email": "already@x.cn" }))
+        .await;
+    assert_eq!(here.status, 201, "{}", here.text);
+    let other = app.open_event(json!({})).await;
+    for p in [
+        json!({ "name": "Known Person", "email": "known@x.cn", "company_name": "Toray" }),
+        json!({ "name": "李补", "email": "fill@x.cn" }),
+    ] {
+        assert_eq!(app.register(&other, p).await.status, 201);
+    }
+    // 250 rows, three chunks: the first holds a duplicate, the second a contact to
+    // change (it goes row by row), the third a known contact the row leaves as is.
+    let mut file = String::from("name,email,company,phone\n");
+    for i in 0..250 {
+        file += &match i {
+            50 => "王已报,already@x.cn,,\n".to_string(),
+            150 => "李补,fill@x.cn,,139\n".to_string(),
+            200 => "Known Person,KNOWN@x.cn,,\n".to_string(),
+            _ => format!("导入{i},p{i}@import.cn,公司{},\n", i % 7),
+        };
+    }
+    let r = import(&app, &ev, "text/csv", &file).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (r.body["created"].as_i64(), r.body["duplicate"].as_i64(), r.body["invalid"].as_i64()),
+        (Some(249), Some(1), Some(0)),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.body["rows"][50]["outcome"], "duplicate");
+    assert_eq!(r.body["rows"][50]["row"], 52);
+    assert_eq!(r.body["rows"][50]["registration_id"], here.body["id"]);
+    // One seat was taken before: 119 for the file, in its order, then the waitlist.
+    assert_eq!(app.counts(&ev).await.0, 120);
+    let export = app.get(&format!("/api/v1/events/{ev}/registrations.csv")).await;
+    let mut reader = csv::Reader::from_reader(export.text.trim_start_matches('\u{feff}').as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 250);
+    let imported: Vec<(String, String, String)> = rows[1..]
+        .iter()
+        .map(|row| (row[1].to_string(), row[6].to_string(), row[7].to_string()))
+        .collect();
+    let mut position = 0;
+    for (k, i) in (0..250).filter(|&i| i != 50).enumerate() {
+        let email = match i {
+            150 => "fill@x.cn".to_string(),
+            200 => "known@x.cn".to_string(),
+            _ => format!("p{i}@import.cn"),
+        };
+        let expected = match i < 120 {
+            true => (email, "registered".to_string(), String::new()),
+            false => {
+                position += 1;
+                (email, "waitlisted".to_string(), position.to_string())
+            }
+        };
+        assert_eq!(imported[k], expected, "row for i = {i}");
+    }
+    // The known contact keeps their company; the changed one got the phone.
+    let known = rows.iter().find(|row| &row[1] == "known@x.cn").unwrap();
+    assert_eq!(&known[4], "Toray");
+    let filled = app.get("/api/v1/contacts?q=fill%40x.cn").await;
+    assert_eq!(filled.body["items"][0]["phone"], "139", "{}", filled.text);
+    // Seven companies named in the file, each made once; every new person findable.
+    let companies = app.get("/api/v1/companies?q=公司&limit=50").await;
+    assert_eq!(companies.body["items"].as_array().unwrap().len(), 7, "{}", companies.text);
+    let found = app.get("/api/v1/contacts?q=导入249").await;
+    assert_eq!(found.body["items"].as_array().unwrap().len(), 1, "{}", found.text);
+    // Each registration got its one email at once: a confirmation with its reminders,
+    // or a waitlist note with its position.
+    for (row, kind) in [(0, "confirmation"), (249, "waitlisted")] {
+        let id = r.body["rows"][row]["registration_id"].as_str().unwrap();
+        let emails = app.get(&format!("/api/v1/registrations/{id}/emails")).await;
+        let kinds: Vec<&str> = emails.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds.iter().filter(|k| **k == kind).count(), 1, "{kinds:?}");
+        let reminders = kinds.iter().filter(|k| **k == "reminder").count();
+        assert_eq!(reminders, if kind == "confirmation" { 3 } else { 0 }, "{kinds:?}");
+    }
+}
