@@ -402,17 +402,8 @@ impl Database {
                 .await
                 .map_err(|e| DbError::Task(e.to_string()))?;
         };
-        let (reply, answer) = futures_channel::oneshot::channel();
-        writer
-            .send(Box::new(Job {
-                work: Some(f),
-                result: None,
-                reply,
-            }))
-            .map_err(|_| DbError::Task("the SQLite writer stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| DbError::Task("the SQLite writer stopped".into()))?
+        let answer = submit(writer, f)?;
+        answer.await.map_err(|_| stopped())?
     }
 
     /// Like [`Database::write`], waiting on the calling thread (one that may block, such
@@ -427,15 +418,8 @@ impl Database {
         let Some(writer) = &self.writer else {
             return self.write_blocking(f);
         };
-        let (reply, answer) = futures_channel::oneshot::channel();
-        writer
-            .send(Box::new(Job {
-                work: Some(f),
-                result: None,
-                reply,
-            }))
-            .map_err(|_| DbError::Task("the SQLite writer stopped".into()))?;
-        block_on(answer).map_err(|_| DbError::Task("the SQLite writer stopped".into()))?
+        let answer = submit(writer, f)?;
+        block_on(answer).map_err(|_| stopped())?
     }
 
     /// Runs `f` in one write transaction on the calling thread (for the CLI and workers).
@@ -470,6 +454,31 @@ impl Database {
     pub fn connection(&self) -> Result<PooledConnection<Manager>, DbError> {
         Ok(self.read.get()?)
     }
+}
+
+/// Hands `f` to the SQLite writer thread: the receiver of its result.
+fn submit<T, E, F>(
+    writer: &std::sync::mpsc::Sender<Box<dyn BatchJob>>,
+    f: F,
+) -> Result<futures_channel::oneshot::Receiver<Result<T, E>>, DbError>
+where
+    F: FnOnce(&mut Db) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+{
+    let (reply, answer) = futures_channel::oneshot::channel();
+    let job = Job {
+        work: Some(f),
+        result: None,
+        reply,
+    };
+    writer.send(Box::new(job)).map_err(|_| stopped())?;
+    Ok(answer)
+}
+
+/// The error for a writer thread that is gone.
+fn stopped() -> DbError {
+    DbError::Task("the SQLite writer stopped".into())
 }
 
 /// Waits for `future` on the calling thread (parked until woken), outside any runtime.
