@@ -194,7 +194,11 @@ async fn a_long_import_seats_rows_in_file_order_and_settles_each_row_as_one_by_o
     let r = import(&app, &ev, "text/csv", &file).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
-        (r.body["created"].as_i64(), r.body["duplicate"].as_i64(), r.body["invalid"].as_i64()),
+        (
+            r.body["created"].as_i64(),
+            r.body["duplicate"].as_i64(),
+            r.body["invalid"].as_i64()
+        ),
         (Some(249), Some(1), Some(0)),
         "{}",
         r.text
@@ -235,7 +239,12 @@ async fn a_long_import_seats_rows_in_file_order_and_settles_each_row_as_one_by_o
     assert_eq!(filled.body["items"][0]["phone"], "139", "{}", filled.text);
     // Seven companies named in the file, each made once; every new person findable.
     let companies = app.get("/api/v1/companies?q=公司&limit=50").await;
-    assert_eq!(companies.body["items"].as_array().unwrap().len(), 7, "{}", companies.text);
+    assert_eq!(
+        companies.body["items"].as_array().unwrap().len(),
+        7,
+        "{}",
+        companies.text
+    );
     let found = app.get("/api/v1/contacts?q=导入249").await;
     assert_eq!(found.body["items"].as_array().unwrap().len(), 1, "{}", found.text);
     // Each registration got its one email at once: a confirmation with its reminders,
