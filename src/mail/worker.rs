@@ -272,6 +272,7 @@ impl Worker {
                 return Ok(());
             }
             let ids: Vec<String> = claimed.iter().map(|c| c.id.clone()).collect();
+            let leases: std::collections::HashMap<String, _> = claimed.into_iter().map(|c| (c.id, c.until)).collect();
             // Read on the thread that drops the rows: rows freed on another thread leave
             // the allocator's pages stranded (peak RSS 85 MB instead of 50).
             let loaded = load(&mut *self.db.connection()?, &ids)?;
@@ -291,7 +292,7 @@ impl Worker {
                 if !gate.enter() {
                     return Ok(());
                 }
-                let until = claimed.iter().find(|c| c.id == id).map(|c| c.until);
+                let until = leases.get(&id).copied();
                 let outcome = match ready {
                     // Claimed ahead, or held up by a slow relay: too little of the lease
                     // is left to be sure the send is recorded before another worker may
