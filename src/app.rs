@@ -169,6 +169,7 @@ impl Application {
         let _purge =
             jobs::purge_idempotency_keys(self.db.clone(), self.settings.idempotency.clone(), self.clock.clone())?;
         let _search = jobs::merge_search_index(self.db.clone())?;
+        let _trim = jobs::trim_c_heap()?;
         // Declared after the purge, so dropped first: in-flight sends finish before exit.
         let _mail = match self.settings.reminders.worker_enabled {
             true => {

@@ -107,6 +107,12 @@ pub fn merge_search_index(db: Database) -> std::io::Result<Job> {
     })
 }
 
+/// Gives the C allocator's free memory (SQLite's sorts and page caches) back to the
+/// system every 30 seconds (see `c_heap`).
+pub fn trim_c_heap() -> std::io::Result<Job> {
+    every(Duration::from_secs(30), "c-heap-trim", crate::c_heap::trim)
+}
+
 /// Runs `work` at once and then every `interval` on a thread named `name`.
 fn every(interval: Duration, name: &str, mut work: impl FnMut() + Send + 'static) -> std::io::Result<Job> {
     let (stop, stopped) = mpsc::channel::<()>();

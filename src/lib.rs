@@ -1,6 +1,7 @@
 //! Roadshow: plan investment-promotion events and multi-city roadshows over a JSON API.
 
 pub mod app;
+pub mod c_heap;
 pub mod calendar;
 pub mod clock;
 pub mod companies;

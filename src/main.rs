@@ -57,6 +57,7 @@ enum TokenAction {
 }
 
 fn main() -> ExitCode {
+    roadshow::c_heap::bound();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
