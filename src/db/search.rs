@@ -287,18 +287,30 @@ pub fn queued_count(conn: &mut Db) -> Result<i64, Error> {
 
 /// The queued documents of `kind` whose text contains the folded query `q`.
 fn queued(conn: &mut Db, kind: i32, q: &str) -> Result<Vec<String>, Error> {
-    Ok(search_docs::table
-        .filter(search_docs::kind.eq(kind))
-        .filter(
-            search_docs::entity_id.eq_any(
-                search_queue::table
-                    .filter(search_queue::kind.eq(kind))
-                    .select(search_queue::entity_id),
-            ),
-        )
-        .filter(search_docs::body.like(contains_pattern(q)).escape('\\'))
-        .select(search_docs::entity_id)
-        .load(conn)?)
+    Ok(crate::waiting_docs!(kind, contains_pattern(q)).load(conn)?)
+}
+
+/// The query of the ids of the documents of `$kind` still queued for the merge (not
+/// in the grams yet) whose text matches the LIKE `$pattern`. A macro, not a function:
+/// the multi-backend connection cannot take a boxed query as a subquery, and
+/// [`search_filter!`] needs it as one.
+#[macro_export]
+macro_rules! waiting_docs {
+    ($kind:expr, $pattern:expr $(,)?) => {{
+        use $crate::db::schema::{search_docs, search_queue};
+        let kind: i32 = $kind;
+        search_docs::table
+            .filter(search_docs::kind.eq(kind))
+            .filter(
+                search_docs::entity_id.eq_any(
+                    search_queue::table
+                        .filter(search_queue::kind.eq(kind))
+                        .select(search_queue::entity_id),
+                ),
+            )
+            .filter(search_docs::body.like($pattern).escape('\\'))
+            .select(search_docs::entity_id)
+    }};
 }
 
 /// The 3-grams of a long query that are intersected: spread over the query, so that
@@ -411,7 +423,7 @@ fn intersect(conn: &mut Db, kind: i32, q: &str, long: bool, sets: &[Vec<String>]
 #[macro_export]
 macro_rules! search_filter {
     ($query:expr, $matches:expr, $id:expr, $fallback:expr $(,)?) => {{
-        use $crate::db::schema::{search_docs, search_grams, search_queue};
+        use $crate::db::schema::{search_docs, search_grams};
         use $crate::db::search::Matches;
         let query = $query;
         match $matches {
@@ -424,17 +436,7 @@ macro_rules! search_filter {
                 checked,
             }) => {
                 // Documents not merged yet, found by their text.
-                let waiting = search_docs::table
-                    .filter(search_docs::kind.eq(kind))
-                    .filter(
-                        search_docs::entity_id.eq_any(
-                            search_queue::table
-                                .filter(search_queue::kind.eq(kind))
-                                .select(search_queue::entity_id),
-                        ),
-                    )
-                    .filter(search_docs::body.like(pattern.clone()).escape('\\'))
-                    .select(search_docs::entity_id);
+                let waiting = $crate::waiting_docs!(kind, pattern.clone());
                 let holding = search_grams::table
                     .filter(search_grams::kind.eq(kind))
                     .filter(search_grams::gram.eq(gram))
