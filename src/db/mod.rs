@@ -6,6 +6,7 @@
 //! transaction (group commit), each write in its own savepoint, and answers each only
 //! after the commit: one BEGIN/COMMIT and no pool hand-over per write.
 
+pub mod prepared;
 pub mod schema;
 pub mod search;
 pub mod stored_enum;

@@ -602,33 +602,34 @@ type Readable = Result<Loaded, String>;
 /// event, contact or team is gone) comes back as the reason, to be marked failed
 /// alone; only a storage error fails them all.
 fn load(c: &mut Db, ids: &[String]) -> Result<Vec<(String, Readable)>, Error> {
+    use crate::db::prepared::among;
     use crate::db::schema::{emails, events as events_table, registrations as registrations_table};
     use diesel::prelude::*;
     use std::collections::{BTreeSet, HashMap};
     let rows: Vec<EmailRow> = emails::table
-        .filter(emails::id.eq_any(ids))
+        .filter(among(emails::id, ids))
         .select(EmailRow::as_select())
         .load(c)?;
-    let unique = |key: fn(&EmailRow) -> Option<&String>| -> Vec<&String> {
+    let unique = |key: fn(&EmailRow) -> Option<&String>| -> Vec<String> {
         let set: BTreeSet<&String> = rows.iter().filter_map(key).collect();
-        set.into_iter().collect()
+        set.into_iter().cloned().collect()
     };
     let found_events: HashMap<String, EventRow> = events_table::table
-        .filter(events_table::id.eq_any(unique(|e| e.event_id.as_ref())))
+        .filter(among(events_table::id, &unique(|e| e.event_id.as_ref())))
         .select(EventRow::as_select())
         .load::<EventRow>(c)?
         .into_iter()
         .map(|e| (e.id.clone(), e))
         .collect();
     let found_contacts: HashMap<String, (ContactRow, Option<String>)> = contacts_table::table
-        .filter(contacts_table::id.eq_any(unique(|e| e.contact_id.as_ref())))
+        .filter(among(contacts_table::id, &unique(|e| e.contact_id.as_ref())))
         .select((ContactRow::as_select(), contacts_table::unsubscribe_token))
         .load::<(ContactRow, Option<String>)>(c)?
         .into_iter()
         .map(|(row, token)| (row.id.clone(), (row, token)))
         .collect();
     let statuses: HashMap<String, String> = registrations_table::table
-        .filter(registrations_table::id.eq_any(unique(|e| e.registration_id.as_ref())))
+        .filter(among(registrations_table::id, &unique(|e| e.registration_id.as_ref())))
         .select((registrations_table::id, registrations_table::status))
         .load::<(String, String)>(c)?
         .into_iter()

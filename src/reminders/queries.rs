@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::model::{EmailKind, EmailRow, EmailStatus};
 use super::rules::{self, Offset};
+use crate::db::prepared::{among, kept};
 use crate::db::schema::{contacts, emails, event_reminder_rules, events, registrations};
 use crate::db::stored_time::StoredTime;
 use crate::db::Db;
@@ -359,30 +360,34 @@ pub fn claim_due(
         // planner may run the subquery again per row, and with SKIP LOCKED each run
         // finds other rows, so one claim took far more than `limit` (all 40 of a test's
         // emails with a limit of 8). Locked rows are checked again as they are locked.
-        Db::Pg(pg) => diesel::sql_query(format!(
-            "WITH picked AS MATERIALIZED \
+        Db::Pg(pg) => kept(
+            diesel::sql_query(format!(
+                "WITH picked AS MATERIALIZED \
              (SELECT id FROM emails WHERE {DUE} ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
              UPDATE emails SET lease_owner = $1, lease_until = $2 FROM picked WHERE emails.id = picked.id \
              RETURNING emails.id"
-        ))
-        .bind::<Text, _>(owner)
-        .bind::<Timestamp, _>(until)
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(limit)
+            ))
+            .bind::<Text, _>(owner)
+            .bind::<Timestamp, _>(until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit),
+        )
         .load(pg)?,
         Db::Sqlite(lite) => {
             // The statement runs under the database's one write lock, so the rows the
             // subquery finds are still due when they are changed (checking again made
             // SQLite scan every due row instead of looking the ids up).
             let due = DUE.replace('$', "?");
-            diesel::sql_query(format!(
-                "UPDATE emails SET lease_owner = ?1, lease_until = ?2 WHERE id IN \
-                 (SELECT id FROM emails WHERE {due} ORDER BY next_attempt_at LIMIT ?4) RETURNING id"
-            ))
-            .bind::<Text, _>(owner)
-            .bind::<Timestamp, _>(until)
-            .bind::<Timestamp, _>(now)
-            .bind::<BigInt, _>(limit)
+            kept(
+                diesel::sql_query(format!(
+                    "UPDATE emails SET lease_owner = ?1, lease_until = ?2 WHERE id IN \
+                     (SELECT id FROM emails WHERE {due} ORDER BY next_attempt_at LIMIT ?4) RETURNING id"
+                ))
+                .bind::<Text, _>(owner)
+                .bind::<Timestamp, _>(until)
+                .bind::<Timestamp, _>(now)
+                .bind::<BigInt, _>(limit),
+            )
             .load(lite)?
         }
     };
@@ -420,23 +425,25 @@ pub fn settle_sent(
 ) -> Result<Vec<String>, Error> {
     use diesel::sql_types::Text;
     let message_id = before.into_sql::<Text>().concat(emails::id).concat(after);
-    Ok(diesel::update(
-        emails::table
-            .filter(emails::id.eq_any(ids))
-            .filter(emails::lease_owner.eq(owner)),
+    Ok(kept(
+        diesel::update(
+            emails::table
+                .filter(among(emails::id, ids))
+                .filter(emails::lease_owner.eq(owner)),
+        )
+        .set((
+            emails::status.eq(EmailStatus::Sent.as_str()),
+            emails::attempts.eq(emails::attempts + 1),
+            emails::sent_at.eq(now),
+            emails::message_id.eq(message_id.nullable()),
+            emails::last_error.eq(None::<String>),
+            emails::manage_token.eq(None::<String>),
+            emails::lease_owner.eq(None::<String>),
+            emails::lease_until.eq(None::<NaiveDateTime>),
+            emails::updated_at.eq(now),
+        ))
+        .returning(emails::id),
     )
-    .set((
-        emails::status.eq(EmailStatus::Sent.as_str()),
-        emails::attempts.eq(emails::attempts + 1),
-        emails::sent_at.eq(now),
-        emails::message_id.eq(message_id.nullable()),
-        emails::last_error.eq(None::<String>),
-        emails::manage_token.eq(None::<String>),
-        emails::lease_owner.eq(None::<String>),
-        emails::lease_until.eq(None::<NaiveDateTime>),
-        emails::updated_at.eq(now),
-    ))
-    .returning(emails::id)
     .get_results(c)?)
 }
 
