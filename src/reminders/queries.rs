@@ -317,22 +317,6 @@ pub fn oldest_due(c: &mut Db, now: NaiveDateTime) -> Result<Option<NaiveDateTime
         .map(Into::into))
 }
 
-/// Claims an email for `owner` until `until`: one conditional UPDATE, a claim only when
-/// it changed the row (on PostgreSQL a racing claim waits for the row lock, then finds
-/// the lease taken and changes nothing).
-pub fn claim(c: &mut Db, id: &str, owner: &str, now: NaiveDateTime, until: NaiveDateTime) -> Result<bool, Error> {
-    let n = diesel::update(
-        emails::table
-            .find(id)
-            .filter(emails::status.eq(EmailStatus::Pending.as_str()))
-            .filter(emails::next_attempt_at.le(now))
-            .filter(emails::lease_until.is_null().or(emails::lease_until.lt(now))),
-    )
-    .set((emails::lease_owner.eq(owner), emails::lease_until.eq(until)))
-    .execute(c)?;
-    Ok(n == 1)
-}
-
 /// Claims up to `limit` due emails for `owner` until `until` in one statement, the
 /// longest waiting first; answers the ids claimed. On PostgreSQL rows another worker is
 /// claiming are skipped, not waited for, and each row is checked again as it is locked,
@@ -502,4 +486,92 @@ pub fn settle(c: &mut Db, id: &str, owner: &str, outcome: Outcome, now: NaiveDat
             .execute(c)?,
     };
     Ok(n == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use diesel::connection::{Connection, InstrumentationEvent};
+    use diesel::sql_types::Text;
+
+    use super::*;
+    use crate::db::Database;
+
+    #[derive(QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+
+    /// SQLite's plan for each statement `work` runs (without statistics, as in a fresh
+    /// database: the planner then ranks indexes by their shape alone).
+    fn plans(work: impl FnOnce(&mut Db)) -> Vec<(String, Vec<String>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(&dir.path().join("t.db").display().to_string(), 1).unwrap();
+        db.migrate().unwrap();
+        let mut c = db.connection().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+        let log = seen.clone();
+        c.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
+                let text = query.to_string();
+                let sql = text.split(" -- binds:").next().unwrap_or_default().to_string();
+                log.lock().unwrap().push(sql);
+            }
+        });
+        work(&mut c);
+        c.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+        let statements = seen.lock().unwrap().clone();
+        statements
+            .into_iter()
+            .map(|sql| {
+                let steps: Vec<Step> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+                    .load(&mut *c)
+                    .unwrap();
+                (sql, steps.into_iter().map(|s| s.detail).collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn outbox_statements_for_one_registration_event_or_contact_take_its_index() {
+        let now = NaiveDateTime::default();
+        // One kind when the rules change, two when the event moves.
+        let kinds: [&[EmailKind]; 2] = [&[EmailKind::Reminder], &[EmailKind::Reminder, EmailKind::Updated]];
+        let plans = plans(|c| {
+            for kinds in kinds {
+                cancel_pending(c, Scope::Registration("r"), Some(kinds), "why", now).unwrap();
+                cancel_pending(c, Scope::Event("e"), Some(kinds), "why", now).unwrap();
+                cancel_pending(c, Scope::Contact("c"), Some(kinds), "why", now).unwrap();
+            }
+            live_manage_token(c, "r").unwrap();
+            planned_for_contact_since(c, "c", EmailKind::ManageLink, now).unwrap();
+            waiting_or_sent_since(c, "r", EmailKind::ManageLink, now).unwrap();
+            for (registration_id, event_id) in [(Some("r"), None), (None, Some("e"))] {
+                let filter = Filter {
+                    registration_id: registration_id.map(String::from),
+                    event_id: event_id.map(String::from),
+                    status: Some(EmailStatus::Pending),
+                    kind: Some(EmailKind::Reminder),
+                };
+                list(c, &filter, None, 50).unwrap();
+            }
+        });
+        assert_eq!(plans.len(), 11, "{plans:#?}");
+        for (sql, steps) in &plans {
+            let on_emails: Vec<&String> = steps.iter().filter(|s| s.contains(" emails ")).collect();
+            // Changing an event's rules once read every pending reminder per attendee
+            // through the metrics index (kind, status).
+            assert!(
+                on_emails
+                    .iter()
+                    .all(|s| s.starts_with("SEARCH emails USING INDEX emails_registration")
+                        || s.starts_with("SEARCH emails USING INDEX emails_event")
+                        || s.starts_with("SEARCH emails USING INDEX emails_contact")),
+                "{sql}\n{steps:#?}"
+            );
+            assert!(!on_emails.is_empty(), "{sql}\n{steps:#?}");
+        }
+    }
 }
