@@ -1122,21 +1122,18 @@ async fn accepted_emails_are_recorded_only_while_their_lease_holds() {
     let recorded = app
         .database
         .write_blocking(|c| {
-            use roadshow::reminders::queries::{claim, due, settle_sent};
-            let ids = due(c, now, 10)?;
-            assert_eq!(ids.len(), 3);
-            for id in &ids[..2] {
-                assert!(claim(c, id, "a", now, now + lease)?);
-            }
-            assert!(claim(c, &ids[2], "b", now, now + lease)?);
+            use roadshow::reminders::queries::{claim_due, settle_sent};
+            let held_by_a = claim_due(c, "a", now, now + lease, 2)?;
+            let held_by_b = claim_due(c, "b", now, now + lease, 10)?;
+            assert_eq!((held_by_a.len(), held_by_b.len()), (2, 1));
+            let ids = [held_by_a.clone(), held_by_b].concat();
             // "a" recorded what it held, not what "b" holds.
             let kept = settle_sent(c, &ids, "a", ("<", "@roadshow.localhost>"), now)?;
-            Ok::<_, roadshow::error::Error>((ids, kept))
+            Ok::<_, roadshow::error::Error>((held_by_a, kept))
         })
         .unwrap();
-    let (ids, mut kept) = recorded;
+    let (mut expected, mut kept) = recorded;
     kept.sort();
-    let mut expected = ids[..2].to_vec();
     expected.sort();
     assert_eq!(kept, expected);
     let sent = emails(&app, &format!("/api/v1/events/{ev}/emails?status=sent")).await;
