@@ -1,7 +1,7 @@
 //! Statements that stay prepared on their connection.
 //!
-//! Diesel keeps no `UPDATE`, no `sql_query` and no `IN` list of binds prepared: each
-//! run parses and plans the SQL again. For the delivery worker's few hot statements
+//! Diesel keeps no `UPDATE` and no `sql_query` prepared, nor on SQLite an `IN` list of
+//! binds: each run parses and plans the SQL again. For the delivery worker's few hot statements
 //! that was a third of the SQLite writer's time and a fifth of each sending thread's
 //! (perf, `bench/delivery.sh`). [`among`] gives a list one bind whatever its length,
 //! and [`kept`] marks a statement whose SQL text never changes, so diesel prepares it
