@@ -104,6 +104,8 @@ impl<DB: Backend, Q: QueryFragment<DB>> QueryFragment<DB> for Kept<Q> {
 
     fn is_safe_to_cache_prepared(&self, _backend: &DB) -> QueryResult<bool> {
         // The caller's promise (see [`kept`]): one SQL text, so one cached statement.
+        // (A provided diesel method, hidden from its docs but meant to be overridden:
+        // its own multi-backend connection does so.)
         Ok(true)
     }
 }
