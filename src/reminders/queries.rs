@@ -80,8 +80,8 @@ pub enum Scope<'a> {
 }
 
 /// `column`, written so that SQLite cannot serve a filter on it from an index that
-/// starts with it: `(status, next_attempt_at)` for the claims, `(kind, status)` for the
-/// metrics counts. Without statistics SQLite ranks those level with a registration's
+/// starts with it: `(kind, status)` for the metrics counts (and, before migration 0015,
+/// `(status, next_attempt_at)` for the claims). Without statistics SQLite ranks those level with a registration's
 /// or an event's index and took them, reading every pending email (or every pending
 /// reminder) once per attendee: changing the rules of an event of 2,500 attendees took
 /// minutes (`bench/delivery.sh`). `|| ''` changes no value, on either backend.
@@ -89,6 +89,12 @@ fn unindexed<C: Expression<SqlType = diesel::sql_types::Text> + TextExpressionMe
     column: C,
 ) -> diesel::dsl::Concat<C, &'static str> {
     column.concat("")
+}
+
+/// `status = 'pending'` as a literal, not a bind: only then can either engine tell that
+/// the due index (`emails_due`, of pending emails only) serves the filter.
+fn pending() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql("emails.status = 'pending'")
 }
 
 /// Cancels pending emails in `scope` (only `kinds`, when given), noting `reason`; answers
@@ -278,7 +284,7 @@ pub fn list(c: &mut Db, filter: &Filter, after: Option<&Key>, limit: i64) -> Res
 /// Ids of emails due at `now` that nobody holds, oldest first.
 pub fn due(c: &mut Db, now: NaiveDateTime, limit: i64) -> Result<Vec<String>, Error> {
     Ok(emails::table
-        .filter(emails::status.eq(EmailStatus::Pending.as_str()))
+        .filter(pending())
         .filter(emails::next_attempt_at.le(now))
         .filter(emails::lease_until.is_null().or(emails::lease_until.lt(now)))
         .order((emails::next_attempt_at, emails::id))
@@ -301,7 +307,8 @@ pub fn counts(c: &mut Db) -> Result<Vec<(EmailKind, EmailStatus, i64)>, Error> {
 /// When the oldest email still waiting became due.
 pub fn oldest_due(c: &mut Db, now: NaiveDateTime) -> Result<Option<NaiveDateTime>, Error> {
     Ok(emails::table
-        .filter(emails::status.eq(EmailStatus::Pending.as_str()))
+        // Through the due index: the pending emails, not every email.
+        .filter(pending())
         // `due_at`, not the next attempt: an email retried while the relay is down
         // stays due, and its age must keep growing.
         .filter(emails::due_at.le(now))
@@ -527,6 +534,24 @@ mod tests {
                 (sql, steps.into_iter().map(|s| s.detail).collect())
             })
             .collect()
+    }
+
+    #[test]
+    fn due_statements_take_the_due_index_of_pending_emails() {
+        // A bound status cannot use the partial index: every claim would read the table.
+        let now = NaiveDateTime::default();
+        let plans = plans(|c| {
+            claim_due(c, "w", now, now, 100).unwrap();
+            due(c, now, 1).unwrap();
+            oldest_due(c, now).unwrap();
+        });
+        assert_eq!(plans.len(), 3, "{plans:#?}");
+        for (sql, steps) in &plans {
+            assert!(
+                steps.iter().any(|s| s.contains(" emails USING INDEX emails_due")),
+                "{sql}\n{steps:#?}"
+            );
+        }
     }
 
     #[test]
