@@ -407,17 +407,20 @@ impl Database {
         answer.await.map_err(|_| stopped())?
     }
 
-    /// Like [`Database::write`], waiting on the calling thread (one that may block, such
-    /// as a mail worker's sending thread): on SQLite the write still joins the writer
-    /// thread's next transaction, so it never competes with it for the file's lock.
-    pub fn write_waiting<T, E, F>(&self, f: F) -> Result<T, E>
+    /// Writes statements that each stand alone (a mail worker's claim, its records),
+    /// waiting on the calling thread (one that may block). On SQLite `f` joins the
+    /// writer thread's next transaction, so it never competes with it for the file's
+    /// lock; on PostgreSQL each statement commits by itself, which spares the two round
+    /// trips of `BEGIN` and `COMMIT` per write.
+    pub fn write_each_waiting<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut Db) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + From<diesel::result::Error> + Send + 'static,
     {
         let Some(writer) = &self.writer else {
-            return self.write_blocking(f);
+            let mut conn = self.write.get().map_err(DbError::from)?;
+            return f(&mut conn);
         };
         let answer = submit(writer, f)?;
         block_on(answer).map_err(|_| stopped())?
