@@ -15,7 +15,6 @@ pub mod stored_time;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use actix_web::web;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
@@ -381,7 +380,7 @@ impl Database {
         E: From<DbError> + Send + 'static,
     {
         let pool = self.read.clone();
-        web::block(move || {
+        tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(DbError::from)?;
             f(&mut conn)
         })
@@ -399,7 +398,7 @@ impl Database {
     {
         let Some(writer) = &self.writer else {
             let db = self.clone();
-            return web::block(move || db.write_blocking(f))
+            return tokio::task::spawn_blocking(move || db.write_blocking(f))
                 .await
                 .map_err(|e| DbError::Task(e.to_string()))?;
         };
@@ -626,9 +625,12 @@ mod tests {
             crate::tokens::queries::create(c, "doomed", crate::tokens::Role::Viewer, now())?;
             Err(Error::conflict("changed my mind"))
         };
-        let results = actix_web::rt::System::new().block_on(async {
-            futures_util::future::join3(db.write(insert("a")), db.write(fail), db.write(insert("b"))).await
-        });
+        let results = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(async {
+                futures_util::future::join3(db.write(insert("a")), db.write(fail), db.write(insert("b"))).await
+            });
         assert!(results.0.is_ok() && results.1.is_err() && results.2.is_ok());
         let names: Vec<String> = {
             let mut c = db.connection().unwrap();

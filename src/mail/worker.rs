@@ -11,7 +11,6 @@ use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::web;
 use chrono::NaiveDateTime;
 use lettre::message::Mailbox;
 use rand::Rng;
@@ -184,13 +183,13 @@ impl Worker {
             .map(|_| {
                 let (me, feed, gate, outcomes) = (self.clone(), feed.clone(), gate.clone(), outcomes.clone());
                 let invitations = invitations.clone();
-                web::block(move || me.send_share(&feed, take, &gate, &outcomes, &invitations))
+                tokio::task::spawn_blocking(move || me.send_share(&feed, take, &gate, &outcomes, &invitations))
             })
             .collect();
         drop(outcomes);
         let recorder = {
             let (me, feed, gate) = (self.clone(), feed.clone(), gate.clone());
-            web::block(move || {
+            tokio::task::spawn_blocking(move || {
                 let report = me.record_arrivals(&arrived, &gate);
                 // Senders waiting for room must not wait for a recorder that gave up, nor
                 // claim more.
