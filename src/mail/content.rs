@@ -131,7 +131,7 @@ pub fn render_with(f: &Facts, invitations: Option<&Invitations>) -> Result<Rende
         .unsubscribe_token
         .map(|t| format!("{}/api/v1/public/unsubscribe/{t}", f.base_url));
     let subject = subject(f.kind, language, f.event);
-    let sender = f.from.name.clone().unwrap_or_else(|| f.from.email.to_string());
+    let sender = sender_name(f.from);
     // Other kinds never go to a cancelled registration, except an event's cancellation
     // racing the registration's (which says nothing about registering again).
     let registration_cancelled = f.kind == EmailKind::ManageLink && f.registration_cancelled;
@@ -182,6 +182,11 @@ pub fn render_with(f: &Facts, invitations: Option<&Invitations>) -> Result<Rende
         subject,
         unsubscribe_url,
     })
+}
+
+/// How an email signs off: `mail.from`'s display name, else its address.
+pub(super) fn sender_name(from: &Mailbox) -> String {
+    from.name.clone().unwrap_or_else(|| from.email.to_string())
 }
 
 /// `【活动提醒】高端聚酰胺产业机遇座谈会 · 3月4日 14:00 · 福州`, and its en/ja equivalents.

@@ -422,12 +422,7 @@ impl Worker {
             .parse()
             .or_else(|_| address.parse())
             .map_err(|e| format!("the address {address:?} cannot be mailed: {e}"))?;
-        let sender = self
-            .mailer
-            .from
-            .name
-            .clone()
-            .unwrap_or_else(|| self.mailer.from.email.to_string());
+        let sender = content::sender_name(&self.mailer.from);
         let digest_settings = &self.settings.digest;
         let rendered = digest::render(d, digest_settings.language(), digest_settings.at(), &sender)?;
         digest::message(&rendered, &self.mailer.from, to, message_id).map_err(|e| e.to_string())
@@ -723,4 +718,34 @@ fn digest_skip_reason(d: &Digest, now: NaiveDateTime) -> Option<&'static str> {
         return Some("nothing is overdue or due that day any more");
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recorder_gathers_until_the_gate_fills_closes_or_the_time_is_up() {
+        let gate = Arc::new(Gate::new(2));
+        // Room left and nothing arriving: the whole time.
+        let started = Instant::now();
+        gate.wait_full(Duration::from_millis(20));
+        assert!(started.elapsed() >= Duration::from_millis(20));
+        // The senders fill the gate (before or while it waits): no more can come, so
+        // it records now rather than after a minute.
+        let senders = {
+            let gate = gate.clone();
+            std::thread::spawn(move || gate.enter() && gate.enter())
+        };
+        let started = Instant::now();
+        gate.wait_full(Duration::from_secs(60));
+        assert!(started.elapsed() < Duration::from_secs(30));
+        assert!(senders.join().unwrap());
+        // Recorded, then closed: no waiting either.
+        gate.leave(2);
+        gate.close();
+        let started = Instant::now();
+        gate.wait_full(Duration::from_secs(60));
+        assert!(started.elapsed() < Duration::from_secs(30));
+    }
 }
