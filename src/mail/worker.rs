@@ -156,8 +156,8 @@ impl Worker {
     /// One blocking thread per SMTP connection (`mail.smtp.pool_size`) takes a few
     /// emails at a time from a queue, reads, renders and sends them itself; whichever
     /// thread finds the queue running low claims the next batch in one statement while
-    /// the others go on sending; this task records the outcomes as they come, whatever
-    /// has arrived in one write. Measured with `bench/delivery.sh`: five reads, a thread
+    /// the others go on sending; a recording thread writes the outcomes, a few
+    /// milliseconds' worth at a time ([`GATHER`]). Measured with `bench/delivery.sh`: five reads, a thread
     /// hop per send and a write per email had held the worker to a sixth of a bare lettre
     /// loop's rate, and a pause at the end of each batch cost another fifth.
     pub async fn deliver_due(&self) -> Result<Report, WorkerError> {
@@ -456,8 +456,8 @@ impl Worker {
 
 /// How long the recorder gathers outcomes for one write. Measured with
 /// `bench/delivery.sh` on SQLite: writing each outcome as it came gave about one commit
-/// per email, and the commits took twice the writer's CPU of 2 ms groups (110 against
-/// 45 µs an email); 1–4 ms all did about as well. An outcome is recorded at most this
+/// per email, and the commits took twice the writer's CPU of 2 ms groups (78–111
+/// against 39–50 µs an email); 1–4 ms all did about as well. An outcome is recorded at most this
 /// much later, and sooner when the senders are waiting for room.
 const GATHER: Duration = Duration::from_millis(2);
 
@@ -624,7 +624,7 @@ fn load(c: &mut Db, ids: &[String]) -> Result<Vec<(String, Readable)>, Error> {
     use crate::db::schema::{emails, events as events_table, registrations as registrations_table};
     use diesel::prelude::*;
     // One statement, not one per table: on PostgreSQL each is a round trip, and four
-    // per share were a fifth of the worker's statements (`bench/delivery.sh`).
+    // per share were three in five of the worker's statements (`bench/delivery.sh`).
     type Row = (
         EmailRow,
         Option<EventRow>,

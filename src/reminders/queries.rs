@@ -80,11 +80,12 @@ pub enum Scope<'a> {
 }
 
 /// `column`, written so that SQLite cannot serve a filter on it from an index that
-/// starts with it: `(kind, status)` for the metrics counts (and, before migration 0015,
-/// `(status, next_attempt_at)` for the claims). Without statistics SQLite ranks those level with a registration's
-/// or an event's index and took them, reading every pending email (or every pending
-/// reminder) once per attendee: changing the rules of an event of 2,500 attendees took
-/// minutes (`bench/delivery.sh`). `|| ''` changes no value, on either backend.
+/// starts with it: `(kind, status)` for the metrics counts, and before migration 0015
+/// `(status, next_attempt_at)` for the claims. Without statistics SQLite ranks those
+/// level with a registration's or an event's index and took them, reading every
+/// pending email (or every pending reminder) once per attendee: changing the rules of
+/// an event of 2,500 attendees took minutes (`bench/delivery.sh`). `|| ''` changes no
+/// value, on either backend.
 fn unindexed<C: Expression<SqlType = diesel::sql_types::Text> + TextExpressionMethods>(
     column: C,
 ) -> diesel::dsl::Concat<C, &'static str> {
