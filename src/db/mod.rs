@@ -557,17 +557,25 @@ macro_rules! insert_or_skip {
     }};
 }
 
-/// Inserts every row of the slice `$rows` into `$table`: one multi-row statement on
-/// PostgreSQL (a round trip each row would cost), one statement per row on SQLite,
-/// which is in-process and whose diesel batch would open a transaction of its own
-/// inside the writer's. The number of rows inserted.
+/// Rows per multi-row `INSERT` on PostgreSQL: a statement takes at most 65,535 binds,
+/// and this leaves room for tables of up to 65 columns.
+pub const PG_ROWS_PER_INSERT: usize = 1000;
+
+/// Inserts every row of the slice `$rows` into `$table`: one multi-row statement per
+/// [`PG_ROWS_PER_INSERT`] rows on PostgreSQL (a round trip each row would cost), one
+/// statement per row on SQLite, which is in-process and whose diesel batch would open a
+/// transaction of its own inside the writer's. The number of rows inserted.
 #[macro_export]
 macro_rules! insert_many {
     ($conn:expr, $table:expr, $rows:expr $(,)?) => {{
         use diesel::RunQueryDsl;
         let rows = $rows;
         match $conn {
-            $crate::db::Db::Pg(c) if rows.len() > 1 => diesel::insert_into($table).values(rows).execute(c),
+            $crate::db::Db::Pg(c) if rows.len() > 1 => {
+                rows.chunks($crate::db::PG_ROWS_PER_INSERT).try_fold(0, |n, chunk| {
+                    diesel::insert_into($table).values(chunk).execute(c).map(|k| n + k)
+                })
+            }
             c => rows.iter().try_fold(0, |n, row| {
                 diesel::insert_into($table).values(row).execute(c).map(|k| n + k)
             }),
@@ -583,10 +591,15 @@ macro_rules! insert_many_or_skip {
         use diesel::RunQueryDsl;
         let rows = $rows;
         match $conn {
-            $crate::db::Db::Pg(c) if rows.len() > 1 => diesel::insert_into($table)
-                .values(rows)
-                .on_conflict_do_nothing()
-                .execute(c),
+            $crate::db::Db::Pg(c) if rows.len() > 1 => {
+                rows.chunks($crate::db::PG_ROWS_PER_INSERT).try_fold(0, |n, chunk| {
+                    diesel::insert_into($table)
+                        .values(chunk)
+                        .on_conflict_do_nothing()
+                        .execute(c)
+                        .map(|k| n + k)
+                })
+            }
             c => rows
                 .iter()
                 .try_fold(0, |n, row| $crate::insert_or_skip!(&mut *c, $table, row).map(|k| n + k)),

@@ -249,6 +249,10 @@ fn replan(c: &mut Db, event: EventTime, announce: bool, now: NaiveDateTime) -> R
     } else {
         "the reminder rules changed"
     };
+    // The rules once and the new emails in one insert, not a read and an insert per
+    // attendee: on PostgreSQL each is a round trip (`bench/delivery.sh`).
+    let rules = queries::rules_of(c, event.id)?;
+    let mut rows = Vec::new();
     for (registration_id, contact_id, consents) in queries::registered(c, event.id)? {
         let token = queries::live_manage_token(c, &registration_id)?;
         queries::cancel_pending(c, Scope::Registration(&registration_id), Some(&kinds), reason, now)?;
@@ -260,14 +264,14 @@ fn replan(c: &mut Db, event: EventTime, announce: bool, now: NaiveDateTime) -> R
             contact_id: &contact_id,
             consents,
         };
-        let mut rows = Vec::new();
         if announce {
             rows.push(at_once(EmailKind::Updated, event, who, token.clone(), now));
         }
-        reminders(c, event, who, token.as_deref(), now, &mut rows)?;
-        queries::insert_all(c, &rows)?;
+        if consents {
+            reminders_from(event, who, &rules, token.as_deref(), now, &mut rows);
+        }
     }
-    Ok(())
+    queries::insert_all(c, &rows)
 }
 
 /// The event was cancelled: everything pending is dropped and everyone holding a seat or
