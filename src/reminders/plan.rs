@@ -249,8 +249,8 @@ fn replan(c: &mut Db, event: EventTime, announce: bool, now: NaiveDateTime) -> R
     } else {
         "the reminder rules changed"
     };
-    // The rules once and the new emails in one insert, not a read and an insert per
-    // attendee: on PostgreSQL each is a round trip (`bench/delivery.sh`).
+    // The rules read once and the new emails inserted together, not a read and an
+    // insert per attendee: on PostgreSQL each is a round trip (`bench/delivery.sh`).
     let rules = queries::rules_of(c, event.id)?;
     let mut rows = Vec::new();
     for (registration_id, contact_id, consents) in queries::registered(c, event.id)? {

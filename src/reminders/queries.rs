@@ -92,10 +92,13 @@ fn unindexed<C: Expression<SqlType = diesel::sql_types::Text> + TextExpressionMe
     column.concat("")
 }
 
-/// `status = 'pending'` as a literal, not a bind: only then can either engine tell that
-/// the due index (`emails_due`, of pending emails only) serves the filter.
+/// The due index's predicate (migration 0015), as a literal: only a query that says it
+/// in these words, not with a bound value, can use the index, on either engine.
+const PENDING: &str = "status = 'pending'";
+
+/// [`PENDING`] as a diesel filter.
 fn pending() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    diesel::dsl::sql("emails.status = 'pending'")
+    diesel::dsl::sql(PENDING)
 }
 
 /// Cancels pending emails in `scope` (only `kinds`, when given), noting `reason`; answers
@@ -341,7 +344,7 @@ pub fn claim_due(
     // `FOR UPDATE SKIP LOCKED` is PostgreSQL's. Ordered by the due index alone, so a
     // claim reads about as many rows as it takes (a tie-break on the id made both
     // engines read and sort every due row, for each batch).
-    const DUE: &str = "status = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3)";
+    let due = format!("{PENDING} AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3)");
     let rows: Vec<Claimed> = match c {
         // The rows are picked once, in a materialised CTE: as `id IN (subquery)` the
         // planner may run the subquery again per row, and with SKIP LOCKED each run
@@ -350,7 +353,7 @@ pub fn claim_due(
         Db::Pg(pg) => kept(
             diesel::sql_query(format!(
                 "WITH picked AS MATERIALIZED \
-             (SELECT id FROM emails WHERE {DUE} ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             (SELECT id FROM emails WHERE {due} ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
              UPDATE emails SET lease_owner = $1, lease_until = $2 FROM picked WHERE emails.id = picked.id \
              RETURNING emails.id"
             ))
@@ -364,7 +367,7 @@ pub fn claim_due(
             // The statement runs under the database's one write lock, so the rows the
             // subquery finds are still due when they are changed (checking again made
             // SQLite scan every due row instead of looking the ids up).
-            let due = DUE.replace('$', "?");
+            let due = due.replace('$', "?");
             kept(
                 diesel::sql_query(format!(
                     "UPDATE emails SET lease_owner = ?1, lease_until = ?2 WHERE id IN \
