@@ -11,7 +11,9 @@
 # connections as the worker's mail.smtp.pool_size) sends 10,000 messages of the same
 # average size to a fresh sink: the ratio of the two rates is what to read.
 # Prints per backend and round: emails/s (roadshow and bare), the ratio, the worker's
-# peak RSS (VmHWM), the registration and planning times.
+# peak RSS (VmHWM), the registration and planning times, and the CPU time each email
+# cost the worker, a local PostgreSQL, the sink and the bare loop (with both cores
+# busy, the ratio of the rates is about the inverse ratio of these).
 # Usage: bench/delivery.sh [count, default 10000]
 #   ROUNDS=n      deliver n times (the confirmations are set back to pending in SQL)
 #   BACKENDS=sqlite|postgres   only one backend
@@ -40,6 +42,15 @@ field() { sed -nE "s/.*[ ]$1=([^ ]+).*/\1/p" | head -1; }
 
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
+# CPU accounting, to read a rate against: the rate follows the CPU each email costs once
+# both cores are busy. Ticks of user and system time (CLK_TCK a second) of one process,
+# of all local PostgreSQL processes, and the machine's busy and idle ticks.
+hz=$(getconf CLK_TCK)
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_ticks() { for p in $(pgrep -x postgres); do ticks "$p"; done | awk '{s += $1} END {print s + 0}'; }
+machine() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat; }
+per_email() { awk -v t="$1" -v n="$count" -v hz="$hz" 'BEGIN { printf "%.0f", t * 1e6 / hz / n }'; }
+
 run() { # backend database-url sql-command...
   local be=$1 url=$2 tmp api auth
   shift 2
@@ -65,7 +76,8 @@ run() { # backend database-url sql-command...
     "$tool" sink "$smtp_port" "$count" >"$tmp/sink.out" 2>&1 &
     local sink=$!
     sleep 0.3
-    local t0 t1 worker left
+    local t0 t1 worker left db0 db1 m0 m1
+    db0=$(pg_ticks); m0=$(machine)
     t0=$(now)
     (cd "$tmp" && DATABASE_URL=$url RUST_LOG=warn ROADSHOW__MAIL__TRANSPORT=smtp ROADSHOW__MAIL__SMTP__HOST=127.0.0.1 \
       ROADSHOW__MAIL__SMTP__PORT=$smtp_port ROADSHOW__MAIL__SMTP__TLS=none ROADSHOW__MAIL__SMTP__POOL_SIZE=$parallel \
@@ -82,22 +94,32 @@ run() { # backend database-url sql-command...
     done
     while left=$("$@" "$due") && [ "$left" != 0 ]; do sleep 0.02; done
     t1=$(now)
+    db1=$(pg_ticks); m1=$(machine)
     local hwm; hwm=$(awk '/VmHWM/ {print $2}' /proc/$worker/status)
+    local worker_cpu sink_cpu db_cpu idle
+    worker_cpu=$(per_email "$(ticks $worker)")
+    db_cpu=0
+    [ "$be" = sqlite ] || db_cpu=$(per_email $((db1 - db0)))
+    idle=$(echo "$m0 $m1" | awk '{ printf "%.0f%%", 100 * ($4 - $2) / ($3 + $4 - $1 - $2) }')
     stop $worker
     local got; got=$(grep RESULT "$tmp/sink.out")
     stop $sink
     local avg wall rate; avg=$(echo " $got" | field avg_bytes); wall=$(secs "$t0" "$t1")
     rate=$(awk -v n="$count" -v s="$wall" 'BEGIN { printf "%.0f", n / s }')
+    sink_cpu=$(echo " $got" | field cpu_us_per_email)
     echo "[$be round $round] roadshow: $count sent in $wall s = $rate emails/s (sink: $got); worker peak RSS $((hwm / 1024)) MB"
+    echo "[$be round $round] CPU per email: worker ${worker_cpu} µs, database ${db_cpu} µs (a local PostgreSQL's processes; SQLite is in the worker), sink ${sink_cpu} µs; machine idle $idle of the run"
 
     "$tool" sink "$smtp_port" "$count" >"$tmp/sink.out" 2>&1 &
     sink=$!
     sleep 0.3
     local bare; bare=$("$tool" bare "$smtp_port" "$count" "$avg" "$parallel")
     stop $sink
+    local bare_sink; bare_sink=$(grep RESULT "$tmp/sink.out" | field cpu_us_per_email)
     local brate; brate=$(echo " $bare" | field emails_per_s)
-    echo "[$be round $round] bare lettre loop: $bare"
-    echo "[$be round $round] SUMMARY delivered=$count secs=$wall emails_per_s=$rate bare_per_s=$brate ratio=$(awk -v a="$rate" -v b="$brate" 'BEGIN { printf "%.0f%%", 100 * a / b }') worker_rss_mb=$((hwm / 1024)) avg_bytes=$avg"
+    local bare_cpu; bare_cpu=$(echo " $bare" | field cpu_us_per_email)
+    echo "[$be round $round] bare lettre loop: $bare (sink: ${bare_sink} µs CPU per email)"
+    echo "[$be round $round] SUMMARY delivered=$count secs=$wall emails_per_s=$rate bare_per_s=$brate ratio=$(awk -v a="$rate" -v b="$brate" 'BEGIN { printf "%.0f%%", 100 * a / b }') worker_rss_mb=$((hwm / 1024)) avg_bytes=$avg cpu_us_per_email=$((worker_cpu + db_cpu + sink_cpu)) bare_cpu_us_per_email=$((bare_cpu + bare_sink))"
   done
   rm -rf "$tmp"
 }

@@ -3,7 +3,8 @@
 //! - `delivery sink PORT EXPECT [delayed-ack]`: an SMTP server (mailin's state machine, a
 //!   thread per connection) on 127.0.0.1:PORT that keeps nothing but counts messages and
 //!   bytes; when EXPECT messages have arrived it prints
-//!   `RESULT received=… avg_bytes=… first_to_last_s=…` and goes on serving.
+//!   `RESULT received=… avg_bytes=… first_to_last_s=… cpu_us_per_email=…` (its own CPU
+//!   time so far over the messages) and goes on serving.
 //!
 //! Why not mailin-embedded as it is: lettre writes a message and then its final
 //! `<CRLF>.<CRLF>` in two writes on a socket without TCP_NODELAY, so Nagle's algorithm
@@ -15,7 +16,8 @@
 //! `delayed-ack` leaves the kernel's default to show the difference.
 //! - `delivery bare PORT COUNT BYTES PARALLEL`: the least a sender can do, lettre's pooled
 //!   `SmtpTransport` (PARALLEL connections, PARALLEL threads) building and sending COUNT
-//!   messages of BYTES bytes each; prints `RESULT sent=… secs=… emails_per_s=…`.
+//!   messages of BYTES bytes each; prints `RESULT sent=… secs=… emails_per_s=… bytes=…
+//!   cpu_us_per_email=…`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -86,9 +88,10 @@ impl Handler for Counter {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(
                 out,
-                "RESULT received={n} avg_bytes={} first_to_last_s={:.3}",
+                "RESULT received={n} avg_bytes={} first_to_last_s={:.3} cpu_us_per_email={:.0}",
                 bytes / n as u64,
-                first.elapsed().as_secs_f64()
+                first.elapsed().as_secs_f64(),
+                cpu_us() / n as f64
             );
             let _ = out.flush();
         }
@@ -160,6 +163,17 @@ fn session(stream: TcpStream, builder: &SessionBuilder, handler: Counter, quick_
     }
 }
 
+/// The CPU time this process has used so far (user and system, all threads), in µs.
+fn cpu_us() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return f64::NAN;
+    }
+    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
+    us(usage.ru_utime) + us(usage.ru_stime)
+}
+
 /// A message whose formatted size is `bytes` (within a line), like one of roadshow's.
 fn message(i: usize, bytes: usize) -> Message {
     let build = |body: String| {
@@ -190,6 +204,7 @@ fn bare(port: u16, count: usize, bytes: usize, parallel: u32) {
         .build();
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
+    let cpu = cpu_us();
     let threads: Vec<_> = (0..parallel)
         .map(|_| {
             let (transport, next) = (transport.clone(), next.clone());
@@ -209,8 +224,9 @@ fn bare(port: u16, count: usize, bytes: usize, parallel: u32) {
         t.join().expect("a sender thread");
     }
     let secs = started.elapsed().as_secs_f64();
+    let cpu = (cpu_us() - cpu) / count as f64;
     println!(
-        "RESULT sent={count} secs={secs:.3} emails_per_s={:.1} bytes={}",
+        "RESULT sent={count} secs={secs:.3} emails_per_s={:.1} bytes={} cpu_us_per_email={cpu:.0}",
         count as f64 / secs,
         message(0, bytes).formatted().len()
     );
