@@ -98,8 +98,9 @@ run() { # backend database-url sql-command...
     local hwm; hwm=$(awk '/VmHWM/ {print $2}' /proc/$worker/status)
     local worker_cpu sink_cpu db_cpu idle
     worker_cpu=$(per_email "$(ticks $worker)")
+    # SQLite runs in the worker; a PostgreSQL on another host is not measured (0).
     db_cpu=0
-    [ "$be" = sqlite ] || db_cpu=$(per_email $((db1 - db0)))
+    [ "$be" = sqlite ] || ! pgrep -x postgres >/dev/null || db_cpu=$(per_email $((db1 - db0)))
     idle=$(echo "$m0 $m1" | awk '{ printf "%.0f%%", 100 * ($4 - $2) / ($3 + $4 - $1 - $2) }')
     stop $worker
     local got; got=$(grep RESULT "$tmp/sink.out")
@@ -108,7 +109,7 @@ run() { # backend database-url sql-command...
     rate=$(awk -v n="$count" -v s="$wall" 'BEGIN { printf "%.0f", n / s }')
     sink_cpu=$(echo " $got" | field cpu_us_per_email)
     echo "[$be round $round] roadshow: $count sent in $wall s = $rate emails/s (sink: $got); worker peak RSS $((hwm / 1024)) MB"
-    echo "[$be round $round] CPU per email: worker ${worker_cpu} µs, database ${db_cpu} µs (a local PostgreSQL's processes; SQLite is in the worker), sink ${sink_cpu} µs; machine idle $idle of the run"
+    echo "[$be round $round] CPU per email: worker ${worker_cpu} µs, database ${db_cpu} µs (a local PostgreSQL's processes; SQLite's is the worker's), sink ${sink_cpu} µs; machine idle $idle of the run"
 
     "$tool" sink "$smtp_port" "$count" >"$tmp/sink.out" 2>&1 &
     sink=$!

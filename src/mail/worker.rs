@@ -157,9 +157,10 @@ impl Worker {
     /// emails at a time from a queue, reads, renders and sends them itself; whichever
     /// thread finds the queue running low claims the next batch in one statement while
     /// the others go on sending; a recording thread writes the outcomes, a few
-    /// milliseconds' worth at a time ([`GATHER`]). Measured with `bench/delivery.sh`: five reads, a thread
-    /// hop per send and a write per email had held the worker to a sixth of a bare lettre
-    /// loop's rate, and a pause at the end of each batch cost another fifth.
+    /// milliseconds' worth at a time ([`GATHER`]). Measured with `bench/delivery.sh`:
+    /// five reads, a thread hop per send and a write per email had held the worker to a
+    /// sixth of a bare lettre loop's rate, and a pause at the end of each batch cost
+    /// another fifth.
     pub async fn deliver_due(&self) -> Result<Report, WorkerError> {
         let parallel = (self.settings.mail.smtp.pool_size.max(1) as usize).min(16);
         let mut batch = self.settings.reminders.batch_size.max(1) as usize;
@@ -457,8 +458,8 @@ impl Worker {
 /// How long the recorder gathers outcomes for one write. Measured with
 /// `bench/delivery.sh` on SQLite: writing each outcome as it came gave about one commit
 /// per email, and the commits took twice the writer's CPU of 2 ms groups (78–111
-/// against 39–50 µs an email); 1–4 ms all did about as well. An outcome is recorded at most this
-/// much later, and sooner when the senders are waiting for room.
+/// against 39–50 µs an email); 1–4 ms all did about as well, 5 ms worse. An outcome is
+/// recorded at most this much later, and sooner when the senders are waiting for room.
 const GATHER: Duration = Duration::from_millis(2);
 
 /// Bounds the emails a batch has in the air (being sent or waiting to be recorded).

@@ -89,7 +89,7 @@ pub fn registered_many(
     let mut rows = Vec::with_capacity(arrivals.len() * (1 + rules.len()));
     for &(who, waitlist_position) in arrivals {
         rows.push(arrival(event, who, waitlist_position, None, now));
-        if waitlist_position.is_none() && who.consents {
+        if waitlist_position.is_none() {
             reminders_from(event, who, &rules, None, now, &mut rows);
         }
     }
@@ -123,6 +123,7 @@ fn reminders(
     now: NaiveDateTime,
     rows: &mut Vec<EmailRow>,
 ) -> Result<(), Error> {
+    // Without consent there is nothing to plan, and the rules need not be read.
     if who.consents {
         let rules = queries::rules_of(c, event.id)?;
         reminders_from(event, who, &rules, manage_token, now, rows);
@@ -130,8 +131,8 @@ fn reminders(
     Ok(())
 }
 
-/// Adds the reminders still ahead under the event's `rules` for one consenting
-/// attendee to `rows`.
+/// Adds the reminders still ahead under the event's `rules` for one attendee to
+/// `rows`: none unless the attendee consents to reminders.
 fn reminders_from(
     event: EventTime,
     who: Recipient,
@@ -140,6 +141,9 @@ fn reminders_from(
     now: NaiveDateTime,
     rows: &mut Vec<EmailRow>,
 ) {
+    if !who.consents {
+        return;
+    }
     for (rule, due) in rules::plan(event.starts_at, event.tz, rules, now) {
         let mut row = EmailRow::pending(
             EmailKind::Reminder,
@@ -267,9 +271,7 @@ fn replan(c: &mut Db, event: EventTime, announce: bool, now: NaiveDateTime) -> R
         if announce {
             rows.push(at_once(EmailKind::Updated, event, who, token.clone(), now));
         }
-        if consents {
-            reminders_from(event, who, &rules, token.as_deref(), now, &mut rows);
-        }
+        reminders_from(event, who, &rules, token.as_deref(), now, &mut rows);
     }
     queries::insert_all(c, &rows)
 }
