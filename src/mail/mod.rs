@@ -3,16 +3,19 @@
 
 pub mod content;
 pub mod digest;
+pub mod relay;
 pub mod worker;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::transport::smtp::PoolConfig;
-use lettre::{FileTransport, Message, SmtpTransport, Transport};
+use lettre::transport::smtp::client::TlsParameters;
+use lettre::{FileTransport, Message, Transport};
+
+use relay::{Relay, Security};
 
 use crate::config::{MailSettings, MailTransport, SmtpTls};
 
@@ -42,7 +45,7 @@ pub struct Mailer {
 
 #[derive(Clone)]
 enum Sender {
-    Smtp(SmtpTransport),
+    Smtp(Arc<Relay>),
     File(FileTransport, PathBuf),
 }
 
@@ -79,7 +82,7 @@ impl Mailer {
     /// Sends one message, blocking until the server accepted or refused it.
     pub fn send(&self, message: &Message) -> Result<(), DeliveryError> {
         match &self.transport {
-            Sender::Smtp(t) => t.send(message).map(|_| ()).map_err(classify),
+            Sender::Smtp(relay) => relay.send(message.envelope(), &message.formatted()),
             Sender::File(t, _) => t
                 .send(message)
                 .map(|_| ())
@@ -88,31 +91,23 @@ impl Mailer {
     }
 }
 
-fn smtp(settings: &MailSettings) -> Result<SmtpTransport, MailConfigError> {
+fn smtp(settings: &MailSettings) -> Result<Arc<Relay>, MailConfigError> {
     let s = &settings.smtp;
     let tls =
         |host: &str| TlsParameters::new(host.to_string()).map_err(|e| MailConfigError(format!("mail.smtp.tls: {e}")));
-    let mut builder = SmtpTransport::builder_dangerous(s.host.clone())
-        .port(s.port)
-        .timeout(Some(Duration::from_secs(s.timeout_secs.max(1))))
-        .pool_config(PoolConfig::new().max_size(s.pool_size.max(1)))
-        .tls(match s.tls {
-            SmtpTls::None => Tls::None,
-            SmtpTls::Starttls => Tls::Required(tls(&s.host)?),
-            SmtpTls::Tls => Tls::Wrapper(tls(&s.host)?),
-        });
-    if !s.username.is_empty() {
-        builder = builder.credentials(Credentials::new(s.username.clone(), s.password.expose().to_string()));
-    }
-    Ok(builder.build())
-}
-
-/// 5xx is the server's final word on this message; everything else (4xx, refused
-/// connections, timeouts, broken TLS) may go better later.
-fn classify(e: lettre::transport::smtp::Error) -> DeliveryError {
-    if e.is_permanent() {
-        DeliveryError::Permanent(e.to_string())
-    } else {
-        DeliveryError::Transient(e.to_string())
-    }
+    let security = match s.tls {
+        SmtpTls::None => Security::None,
+        SmtpTls::Starttls => Security::StartTls(tls(&s.host)?),
+        SmtpTls::Tls => Security::Wrapper(tls(&s.host)?),
+    };
+    let credentials =
+        (!s.username.is_empty()).then(|| Credentials::new(s.username.clone(), s.password.expose().to_string()));
+    Ok(Arc::new(Relay::new(
+        s.host.clone(),
+        s.port,
+        Duration::from_secs(s.timeout_secs.max(1)),
+        security,
+        credentials,
+        s.pool_size.max(1) as usize,
+    )))
 }
