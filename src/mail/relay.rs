@@ -283,7 +283,14 @@ mod tests {
     }
 
     fn relay(port: u16) -> Relay {
-        Relay::new("127.0.0.1".into(), port, Duration::from_secs(5), Security::None, None, 2)
+        Relay::new(
+            "127.0.0.1".into(),
+            port,
+            Duration::from_secs(5),
+            Security::None,
+            None,
+            2,
+        )
     }
 
     fn send(relay: &Relay, n: usize) -> Result<(), DeliveryError> {
@@ -318,6 +325,11 @@ mod tests {
         let seen = seen.lock().unwrap().clone();
         // Each connection delivered one message; the next MAIL FROM met the 421.
         assert_eq!(seen.len(), 3, "{seen:?}");
-        assert_eq!(seen.iter().map(|c| c.iter().filter(|c| *c == "MAIL").count()).sum::<usize>(), 5);
+        assert_eq!(
+            seen.iter()
+                .map(|c| c.iter().filter(|c| *c == "MAIL").count())
+                .sum::<usize>(),
+            5
+        );
     }
 }

@@ -154,9 +154,9 @@ impl Worker {
     /// is set, after the emails it holds); emails other workers hold are left to them.
     ///
     /// One blocking thread per SMTP connection (`mail.smtp.pool_size`) takes a few
-    /// emails at a time from a queue, reads, renders and sends them itself; whichever
-    /// thread finds the queue running low claims the next batch in one statement while
-    /// the others go on sending; a recording thread writes the outcomes, a few
+    /// emails at a time from a queue, renders and sends them itself; whichever thread
+    /// finds the queue running low claims the next batch in one statement and reads it
+    /// in one more while the others go on sending; a recording thread writes the outcomes, a few
     /// milliseconds' worth at a time ([`GATHER`]). Measured with `bench/delivery.sh`:
     /// five reads, a thread hop per send and a write per email had held the worker to a
     /// sixth of a bare lettre loop's rate, and a pause at the end of each batch cost
@@ -233,9 +233,9 @@ impl Worker {
         Ok(report)
     }
 
-    /// Claims the next batch for [`Feed`]: one statement. Empty only when nothing is due
-    /// that another worker does not hold (a claim skips rows others are claiming at
-    /// that moment, so an empty claim alone does not say so).
+    /// Claims the next batch for [`Feed`] in one statement and reads it in one more.
+    /// Empty only when nothing is due that another worker does not hold (a claim skips
+    /// rows others are claiming at that moment, so an empty claim alone does not say so).
     fn claim_batch(&self, limit: usize) -> Result<Vec<Claimed>, WorkerError> {
         let lease = chrono::Duration::seconds(self.settings.reminders.lease_secs.min(86_400) as i64);
         for _ in 0..3 {
@@ -245,8 +245,18 @@ impl Worker {
             let ids = self
                 .db
                 .write_each_waiting(move |c| queries::claim_due(c, &owner, now, until, limit as i64))?;
-            if !ids.is_empty() || queries::due(&mut *self.db.connection()?, now, 1)?.is_empty() {
-                return Ok(ids.into_iter().map(|id| Claimed { id, until }).collect());
+            if !ids.is_empty() {
+                // The whole batch in one read, by the thread that claimed it while the
+                // others go on sending: a read per few emails on each sending thread
+                // cost PostgreSQL twice the time per email, and left its connection idle.
+                let loaded = load(&mut *self.db.connection()?, &ids)?;
+                return Ok(loaded
+                    .into_iter()
+                    .map(|(id, read)| Claimed { id, until, read })
+                    .collect());
+            }
+            if queries::due(&mut *self.db.connection()?, now, 1)?.is_empty() {
+                return Ok(Vec::new());
             }
         }
         Ok(Vec::new())
@@ -272,13 +282,8 @@ impl Worker {
             if claimed.is_empty() {
                 return Ok(());
             }
-            let ids: Vec<String> = claimed.iter().map(|c| c.id.clone()).collect();
-            let leases: std::collections::HashMap<String, _> = claimed.into_iter().map(|c| (c.id, c.until)).collect();
-            // Read on the thread that drops the rows: rows freed on another thread leave
-            // the allocator's pages stranded (peak RSS 85 MB instead of 50).
-            let loaded = load(&mut *self.db.connection()?, &ids)?;
-            for (id, l) in loaded {
-                let ready = match &l {
+            for Claimed { id, until, read } in claimed {
+                let ready = match &read {
                     Err(error) => Err(Outcome::Failed { error: error.clone() }),
                     Ok(l) => match skip_reason(l, self.clock.now()) {
                         Some(reason) => Err(Outcome::Cancelled { reason: reason.into() }),
@@ -293,14 +298,11 @@ impl Worker {
                 if !gate.enter() {
                     return Ok(());
                 }
-                let until = leases.get(&id).copied();
                 let outcome = match ready {
                     // Claimed ahead, or held up by a slow relay: too little of the lease
                     // is left to be sure the send is recorded before another worker may
                     // take the email over, so it goes back (and is claimed again).
-                    Ok(_) if until.is_none_or(|until| self.clock.now() + self.send_margin() > until) => {
-                        Outcome::Released
-                    }
+                    Ok(_) if self.clock.now() + self.send_margin() > until => Outcome::Released,
                     Ok((l, message, message_id)) => self.deliver(l, &message, message_id),
                     Err(outcome) => outcome,
                 };
@@ -518,10 +520,11 @@ impl Gate {
     }
 }
 
-/// A claimed email and when its lease ends.
+/// A claimed email, when its lease ends, and what was read to write it.
 struct Claimed {
     id: String,
     until: NaiveDateTime,
+    read: Readable,
 }
 
 /// The claimed emails waiting for a sending thread; refilled a batch at a time by the
