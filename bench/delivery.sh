@@ -9,7 +9,9 @@
 # start until all 10,000 confirmations (the emails due now) are `sent` in the database.
 # Then, in the same run, a bare lettre loop (the same pooled SmtpTransport, as many
 # connections as the worker's mail.smtp.pool_size) sends 10,000 messages of the same
-# average size to a fresh sink: the ratio of the two rates is what to read.
+# average size to a fresh sink: the ratio of the two rates is what to read. For
+# reference, a third loop sends on lettre's connections without its pool (no NOOP before
+# each message, as the worker does since session 11): ratio_kept.
 # Prints per backend and round: emails/s (roadshow and bare), the ratio, the worker's
 # peak RSS (VmHWM), the registration and planning times, and the CPU time each email
 # cost the worker, a local PostgreSQL, the sink and the bare loop (with both cores
@@ -120,7 +122,16 @@ run() { # backend database-url sql-command...
     local brate; brate=$(echo " $bare" | field emails_per_s)
     local bare_cpu; bare_cpu=$(echo " $bare" | field cpu_us_per_email)
     echo "[$be round $round] bare lettre loop: $bare (sink: ${bare_sink} µs CPU per email)"
-    echo "[$be round $round] SUMMARY delivered=$count secs=$wall emails_per_s=$rate bare_per_s=$brate ratio=$(awk -v a="$rate" -v b="$brate" 'BEGIN { printf "%.0f%%", 100 * a / b }') worker_rss_mb=$((hwm / 1024)) avg_bytes=$avg cpu_us_per_email=$((worker_cpu + db_cpu + sink_cpu)) bare_cpu_us_per_email=$((bare_cpu + bare_sink))"
+    # For reference, not the target's baseline: the same loop on lettre's connections
+    # without its pool (no NOOP before each message), as the worker sends.
+    "$tool" sink "$smtp_port" "$count" >"$tmp/sink.out" 2>&1 &
+    sink=$!
+    sleep 0.3
+    local kept; kept=$("$tool" bare "$smtp_port" "$count" "$avg" "$parallel" kept)
+    stop $sink
+    local krate; krate=$(echo " $kept" | field emails_per_s)
+    echo "[$be round $round] bare loop on kept connections (no NOOP): $kept"
+    echo "[$be round $round] SUMMARY delivered=$count secs=$wall emails_per_s=$rate bare_per_s=$brate ratio=$(awk -v a="$rate" -v b="$brate" 'BEGIN { printf "%.0f%%", 100 * a / b }') worker_rss_mb=$((hwm / 1024)) avg_bytes=$avg cpu_us_per_email=$((worker_cpu + db_cpu + sink_cpu)) bare_cpu_us_per_email=$((bare_cpu + bare_sink)) bare_kept_per_s=$krate ratio_kept=$(awk -v a="$rate" -v b="$krate" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
   done
   rm -rf "$tmp"
 }

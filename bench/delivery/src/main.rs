@@ -17,7 +17,9 @@
 //! - `delivery bare PORT COUNT BYTES PARALLEL`: the least a sender can do, lettre's pooled
 //!   `SmtpTransport` (PARALLEL connections, PARALLEL threads) building and sending COUNT
 //!   messages of BYTES bytes each; prints `RESULT sent=… secs=… emails_per_s=… bytes=…
-//!   cpu_us_per_email=…`.
+//!   cpu_us_per_email=…`. With `kept`, each thread keeps one lettre `SmtpConnection`
+//!   and sends on it without the `NOOP` the pool sends before every message, as
+//!   roadshow's worker does (`src/mail/relay.rs`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -27,6 +29,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use lettre::message::header::ContentType;
+use lettre::transport::smtp::client::SmtpConnection;
+use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{Message, SmtpTransport, Transport};
 use mailin::{response, Action, Handler, Response, SessionBuilder};
@@ -40,13 +44,19 @@ fn main() {
             num(2) as usize,
             args.get(3).map(String::as_str) != Some("delayed-ack"),
         ),
-        Some("bare") => bare(num(1) as u16, num(2) as usize, num(3) as usize, num(4) as u32),
+        Some("bare") => bare(
+            num(1) as u16,
+            num(2) as usize,
+            num(3) as usize,
+            num(4) as u32,
+            args.get(5).map(String::as_str) == Some("kept"),
+        ),
         _ => usage(),
     }
 }
 
 fn usage() -> ! {
-    eprintln!("usage: delivery sink PORT EXPECT [delayed-ack] | delivery bare PORT COUNT BYTES PARALLEL");
+    eprintln!("usage: delivery sink PORT EXPECT [delayed-ack] | delivery bare PORT COUNT BYTES PARALLEL [kept]");
     std::process::exit(2)
 }
 
@@ -195,7 +205,7 @@ fn message(i: usize, bytes: usize) -> Message {
     build(body)
 }
 
-fn bare(port: u16, count: usize, bytes: usize, parallel: u32) {
+fn bare(port: u16, count: usize, bytes: usize, parallel: u32, kept: bool) {
     let parallel = parallel.max(1);
     let transport = SmtpTransport::builder_dangerous("127.0.0.1")
         .port(port)
@@ -208,14 +218,34 @@ fn bare(port: u16, count: usize, bytes: usize, parallel: u32) {
     let threads: Vec<_> = (0..parallel)
         .map(|_| {
             let (transport, next) = (transport.clone(), next.clone());
-            std::thread::spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= count {
-                    break;
-                }
-                if let Err(e) = transport.send(&message(i, bytes)) {
-                    eprintln!("bare: message {i}: {e}");
-                    std::process::exit(1)
+            std::thread::spawn(move || {
+                let mut conn = kept.then(|| {
+                    SmtpConnection::connect(
+                        ("127.0.0.1", port),
+                        Some(Duration::from_secs(30)),
+                        &ClientId::default(),
+                        None,
+                        None,
+                    )
+                    .unwrap_or_else(|e| {
+                        eprintln!("bare: connecting: {e}");
+                        std::process::exit(1)
+                    })
+                });
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count {
+                        break;
+                    }
+                    let m = message(i, bytes);
+                    let sent = match &mut conn {
+                        Some(conn) => conn.send(m.envelope(), &m.formatted()).map(|_| ()),
+                        None => transport.send(&m).map(|_| ()),
+                    };
+                    if let Err(e) = sent {
+                        eprintln!("bare: message {i}: {e}");
+                        std::process::exit(1)
+                    }
                 }
             })
         })
