@@ -205,7 +205,7 @@ fn transfer(conn: &mut SmtpConnection, envelope: &Envelope, raw: &[u8]) -> Resul
 
 /// 5xx is the server's final word on this message; everything else (4xx, refused
 /// connections, timeouts, broken TLS) may go better later.
-pub(super) fn classify(e: lettre::transport::smtp::Error) -> DeliveryError {
+fn classify(e: lettre::transport::smtp::Error) -> DeliveryError {
     if e.is_permanent() {
         DeliveryError::Permanent(e.to_string())
     } else {
