@@ -156,11 +156,11 @@ impl Worker {
     /// One blocking thread per SMTP connection (`mail.smtp.pool_size`) takes a few
     /// emails at a time from a queue, renders and sends them itself; whichever thread
     /// finds the queue running low claims the next batch in one statement and reads it
-    /// in one more while the others go on sending; a recording thread writes the outcomes, a few
-    /// milliseconds' worth at a time ([`GATHER`]). Measured with `bench/delivery.sh`:
-    /// five reads, a thread hop per send and a write per email had held the worker to a
-    /// sixth of a bare lettre loop's rate, and a pause at the end of each batch cost
-    /// another fifth.
+    /// in one more while the others go on sending; a recording thread writes the
+    /// outcomes, a few milliseconds' worth at a time ([`GATHER`]). Measured with
+    /// `bench/delivery.sh`: five reads, a thread hop per send and a write per email had
+    /// held the worker to a sixth of a bare lettre loop's rate, and a pause at the end
+    /// of each batch cost another fifth.
     pub async fn deliver_due(&self) -> Result<Report, WorkerError> {
         let parallel = (self.settings.mail.smtp.pool_size.max(1) as usize).min(16);
         let mut batch = self.settings.reminders.batch_size.max(1) as usize;

@@ -326,7 +326,8 @@ pub fn oldest_due(c: &mut Db, now: NaiveDateTime) -> Result<Option<NaiveDateTime
 /// Claims up to `limit` due emails for `owner` until `until` in one statement, the
 /// longest waiting first; answers the ids claimed. On PostgreSQL rows another worker is
 /// claiming are skipped, not waited for, and each row is checked again as it is locked,
-/// so a row another worker claimed meanwhile is left alone.
+/// so a row another worker claimed meanwhile is left alone; there the statement runs in
+/// a transaction of its own, which fixes its plan (see below).
 pub fn claim_due(
     c: &mut Db,
     owner: &str,
