@@ -16,6 +16,9 @@
 # peak RSS (VmHWM), the registration and planning times, and the CPU time each email
 # cost the worker, a local PostgreSQL, the sink and the bare loop (with both cores
 # busy, the ratio of the rates is about the inverse ratio of these).
+# With several rounds, a last line per backend gives the median ratio, rate and bare
+# rate: this machine's speed drifts by a fifth within minutes, and one round can land
+# on either side of the target.
 # Usage: bench/delivery.sh [count, default 10000]
 #   ROUNDS=n      deliver n times (the confirmations are set back to pending in SQL)
 #   BACKENDS=sqlite|postgres   only one backend
@@ -33,7 +36,7 @@ smtp_port=18094
 parallel=4 # mail.smtp.pool_size's default, and the bare loop's connections and threads
 
 if [ -z "${BIN:-}" ]; then (cd "$root" && cargo build --release --quiet); fi
-bin=${BIN:-$root/target/release/roadshow}
+bin=$(realpath "${BIN:-$root/target/release/roadshow}")
 export CARGO_TARGET_DIR=${TMPDIR:-/tmp}/roadshow-delivery-target
 (cd "$here/delivery" && cargo build --release --quiet)
 tool=$CARGO_TARGET_DIR/release/delivery
@@ -42,6 +45,7 @@ now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 field() { sed -nE "s/.*[ ]$1=([^ ]+).*/\1/p" | head -1; }
 
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # CPU accounting, to read a rate against: the rate follows the CPU each email costs once
@@ -53,9 +57,11 @@ pg_ticks() { for p in $(pgrep -x postgres); do ticks "$p"; done | awk '{s += $1}
 machine() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat; }
 per_email() { awk -v t="$1" -v n="$count" -v hz="$hz" 'BEGIN { printf "%.0f", t * 1e6 / hz / n }'; }
 
-run() { # backend database-url sql-command...
+run() { # backend database-url sql-client... (the client reads statements from stdin)
   local be=$1 url=$2 tmp api auth
   shift 2
+  local cli=("$@")
+  sql() { printf '%s;\n' "$1" | "${cli[@]}"; }
   tmp=$(mktemp -d)
   api="http://127.0.0.1:$port/api/v1"
   (cd "$tmp" && DATABASE_URL=$url "$bin" demo) >/dev/null 2>&1
@@ -70,15 +76,25 @@ run() { # backend database-url sql-command...
   stop $serve
 
   local due="SELECT count(*) FROM emails WHERE kind = 'confirmation' AND status = 'pending'"
-  echo "[$be] due: $("$@" "$due") confirmations; planned reminders: $("$@" "SELECT count(*) FROM emails WHERE kind = 'reminder' AND status = 'pending'")"
+  echo "[$be] due: $(sql "$due") confirmations; planned reminders: $(sql "SELECT count(*) FROM emails WHERE kind = 'reminder' AND status = 'pending'")"
+  local ratios=() rates=() bares=()
   for round in $(seq "$rounds"); do
     if [ "$round" -gt 1 ]; then
-      "$@" "UPDATE emails SET status = 'pending', attempts = 0, sent_at = NULL, message_id = NULL WHERE kind = 'confirmation'" >/dev/null
+      sql "UPDATE emails SET status = 'pending', attempts = 0, sent_at = NULL, message_id = NULL WHERE kind = 'confirmation'" >/dev/null
     fi
-    "$tool" sink "$smtp_port" "$count" >"$tmp/sink.out" 2>&1 &
+    # The sink's report comes through a pipe the script blocks on, and the database is
+    # asked through one client started before the clock: polling a file with grep every
+    # 5 ms (two processes each time) and starting psql for each look took CPU and time
+    # from the worker that the bare loop, which times itself, never paid (see
+    # bench/README.md, session 12).
+    rm -f "$tmp/sink.fifo"
+    mkfifo "$tmp/sink.fifo"
+    "$tool" sink "$smtp_port" "$count" >"$tmp/sink.fifo" 2>"$tmp/sink.err" &
     local sink=$!
+    exec 3<"$tmp/sink.fifo"
+    coproc DBQ { "${cli[@]}"; }
     sleep 0.3
-    local t0 t1 worker left db0 db1 m0 m1
+    local t0 t1 worker left db0 db1 m0 m1 got=""
     db0=$(pg_ticks); m0=$(machine)
     t0=$(now)
     (cd "$tmp" && DATABASE_URL=$url RUST_LOG=warn ROADSHOW__MAIL__TRANSPORT=smtp ROADSHOW__MAIL__SMTP__HOST=127.0.0.1 \
@@ -86,16 +102,15 @@ run() { # backend database-url sql-command...
       exec "$bin" worker) >"$tmp/worker.log" 2>&1 &
     worker=$!
     # The sink says when the last email arrived; then the database when it is recorded
-    # (polling the database all along would take CPU from the worker).
+    # (asking the database all along would take CPU from the worker).
     local waited=0
-    while ! grep -q RESULT "$tmp/sink.out"; do
+    until read -r -t 1 got <&3; do
       kill -0 $worker 2>/dev/null || { echo "[$be] the worker died:"; cat "$tmp/worker.log"; exit 1; }
       waited=$((waited + 1))
-      [ $waited -lt 60000 ] || { echo "[$be] not all emails arrived in 300 s"; stop $worker; stop $sink; exit 1; }
-      sleep 0.005
+      [ $waited -lt 300 ] || { echo "[$be] not all emails arrived in 300 s"; stop $worker; stop $sink; exit 1; }
     done
-    # Every 5 ms: at 20 ms the polling alone added ~3 % to a run of about a second.
-    while left=$("$@" "$due") && [ "$left" != 0 ]; do sleep 0.005; done
+    exec 3<&-
+    while echo "$due;" >&"${DBQ[1]}" && read -r left <&"${DBQ[0]}" && [ "$left" != 0 ]; do sleep 0.002; done
     t1=$(now)
     db1=$(pg_ticks); m1=$(machine)
     local hwm; hwm=$(awk '/VmHWM/ {print $2}' /proc/$worker/status)
@@ -106,7 +121,8 @@ run() { # backend database-url sql-command...
     [ "$be" = sqlite ] || ! pgrep -x postgres >/dev/null || db_cpu=$(per_email $((db1 - db0)))
     idle=$(echo "$m0 $m1" | awk '{ printf "%.0f%%", 100 * ($4 - $2) / ($3 + $4 - $1 - $2) }')
     stop $worker
-    local got; got=$(grep RESULT "$tmp/sink.out")
+    exec {DBQ[1]}>&-
+    wait "$DBQ_PID" 2>/dev/null || true
     stop $sink
     local avg wall rate; avg=$(echo " $got" | field avg_bytes); wall=$(secs "$t0" "$t1")
     rate=$(awk -v n="$count" -v s="$wall" 'BEGIN { printf "%.0f", n / s }')
@@ -132,8 +148,13 @@ run() { # backend database-url sql-command...
     stop $sink
     local krate; krate=$(echo " $kept" | field emails_per_s)
     echo "[$be round $round] bare loop on kept connections (no NOOP): $kept"
+    ratios+=("$(awk -v a="$rate" -v b="$brate" 'BEGIN { printf "%.1f", 100 * a / b }')")
+    rates+=("$rate")
+    bares+=("$brate")
     echo "[$be round $round] SUMMARY delivered=$count secs=$wall emails_per_s=$rate bare_per_s=$brate ratio=$(awk -v a="$rate" -v b="$brate" 'BEGIN { printf "%.0f%%", 100 * a / b }') worker_rss_mb=$((hwm / 1024)) avg_bytes=$avg cpu_us_per_email=$((worker_cpu + db_cpu + sink_cpu)) bare_cpu_us_per_email=$((bare_cpu + bare_sink)) bare_kept_per_s=$krate ratio_kept=$(awk -v a="$rate" -v b="$krate" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
   done
+  # This machine's speed drifts by a fifth within minutes: read the median round.
+  echo "[$be] MEDIAN of $rounds rounds: ratio=$(median "${ratios[@]}")% emails_per_s=$(median "${rates[@]}") bare_per_s=$(median "${bares[@]}") (ratios: ${ratios[*]})"
   rm -rf "$tmp"
 }
 
@@ -151,7 +172,7 @@ for be in $backends; do
         # Without TLS, as docker-compose.yml's service reaches its database (the postgres
         # image has TLS off; a Debian cluster turns it on even for loopback, and libpq
         # then encrypts every row, which is not what a deployment of ours measures).
-        run postgres "postgres://postgres@127.0.0.1:5432/$db?sslmode=disable" psql -qtAX "postgres://postgres@127.0.0.1:5432/$db" -c
+        run postgres "postgres://postgres@127.0.0.1:5432/$db?sslmode=disable" psql -qtAX "postgres://postgres@127.0.0.1:5432/$db"
         runuser -u postgres -- psql -qc "DROP DATABASE $db WITH (FORCE)" >/dev/null
       else
         echo "PostgreSQL is not running: skipped (start it and run again)"
