@@ -227,6 +227,11 @@ mod tests {
     /// `per_connection` messages answers the next command with 421 and hangs up (as
     /// relays with a limit of messages per connection do).
     fn server(per_connection: usize) -> (u16, Seen) {
+        scripted(per_connection, b"250-test\r\n250 8BITMIME\r\n")
+    }
+
+    /// [`server`], answering `EHLO` with `ehlo` (the extensions it offers).
+    fn scripted(per_connection: usize, ehlo: &'static [u8]) -> (u16, Seen) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen: Seen = Arc::default();
@@ -263,7 +268,7 @@ mod tests {
                                 let _ = out.write_all(b"421 enough for this connection\r\n");
                                 return;
                             }
-                            "EHLO" => b"250-test\r\n250 8BITMIME\r\n",
+                            "EHLO" => ehlo,
                             "DATA" => {
                                 in_data = true;
                                 b"354 go on\r\n"
@@ -331,5 +336,36 @@ mod tests {
                 .sum::<usize>(),
             5
         );
+    }
+
+    #[test]
+    fn what_the_server_cannot_carry_fails_for_good_before_anything_is_sent() {
+        // Neither 8BITMIME nor SMTPUTF8 offered.
+        let (port, seen) = scripted(usize::MAX, b"250 test\r\n");
+        let relay = relay(port);
+        let ascii = Envelope::new(
+            Some("noreply@roadshow.test".parse().unwrap()),
+            vec!["guest@example.com".parse().unwrap()],
+        )
+        .unwrap();
+        let refused = relay.send(&ascii, "Subject: 提醒\r\n\r\n您好\r\n".as_bytes());
+        assert!(
+            matches!(&refused, Err(DeliveryError::Permanent(e)) if e.contains("8BITMIME")),
+            "{refused:?}"
+        );
+        let unicode = Envelope::new(
+            Some("noreply@roadshow.test".parse().unwrap()),
+            vec!["王芳@example.com".parse().unwrap()],
+        )
+        .unwrap();
+        let refused = relay.send(&unicode, b"Subject: hi\r\n\r\nHello\r\n");
+        assert!(
+            matches!(&refused, Err(DeliveryError::Permanent(e)) if e.contains("SMTPUTF8")),
+            "{refused:?}"
+        );
+        // Retrying would change nothing, and nothing reached the server.
+        send(&relay, 0).unwrap();
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.iter().flatten().filter(|c| *c == "MAIL").count(), 1, "{seen:?}");
     }
 }
