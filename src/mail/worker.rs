@@ -620,8 +620,8 @@ enum Settled {
 /// A claimed email read for writing, or why it cannot be written.
 type Readable = Result<Loaded, String>;
 
-/// Loads a few dozen claimed emails with their events, contacts and registrations in
-/// one statement (and three more per digest). An email that cannot be written (its
+/// Loads a batch of claimed emails with their contacts and registrations in one
+/// statement, their events in one more (and three more per digest). An email that cannot be written (its
 /// event, contact or team is gone) comes back as the reason, to be marked failed alone;
 /// only a storage error fails them all.
 fn load(c: &mut Db, ids: &[String]) -> Result<Vec<(String, Readable)>, Error> {
