@@ -148,10 +148,11 @@ run() { # backend database-url sql-client... (the client reads statements from s
     stop $sink
     local krate; krate=$(echo " $kept" | field emails_per_s)
     echo "[$be round $round] bare loop on kept connections (no NOOP): $kept"
-    ratios+=("$(awk -v a="$rate" -v b="$brate" 'BEGIN { printf "%.1f", 100 * a / b }')")
+    local ratio; ratio=$(awk -v a="$rate" -v b="$brate" 'BEGIN { printf "%.1f", 100 * a / b }')
+    ratios+=("$ratio")
     rates+=("$rate")
     bares+=("$brate")
-    echo "[$be round $round] SUMMARY delivered=$count secs=$wall emails_per_s=$rate bare_per_s=$brate ratio=$(awk -v a="$rate" -v b="$brate" 'BEGIN { printf "%.0f%%", 100 * a / b }') worker_rss_mb=$((hwm / 1024)) avg_bytes=$avg cpu_us_per_email=$((worker_cpu + db_cpu + sink_cpu)) bare_cpu_us_per_email=$((bare_cpu + bare_sink)) bare_kept_per_s=$krate ratio_kept=$(awk -v a="$rate" -v b="$krate" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
+    echo "[$be round $round] SUMMARY delivered=$count secs=$wall emails_per_s=$rate bare_per_s=$brate ratio=$(printf '%.0f%%' "$ratio") worker_rss_mb=$((hwm / 1024)) avg_bytes=$avg cpu_us_per_email=$((worker_cpu + db_cpu + sink_cpu)) bare_cpu_us_per_email=$((bare_cpu + bare_sink)) bare_kept_per_s=$krate ratio_kept=$(awk -v a="$rate" -v b="$krate" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
   done
   # This machine's speed drifts by a fifth within minutes: read the median round.
   echo "[$be] MEDIAN of $rounds rounds: ratio=$(median "${ratios[@]}")% emails_per_s=$(median "${rates[@]}") bare_per_s=$(median "${bares[@]}") (ratios: ${ratios[*]})"
@@ -169,11 +170,12 @@ for be in $backends; do
       if pg_isready -h 127.0.0.1 -q; then
         db=roadshow_delivery_$$
         runuser -u postgres -- psql -qc "CREATE DATABASE $db" >/dev/null
+        # Dropped however the run ends (a failed round exits the script).
+        trap 'runuser -u postgres -- psql -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null' EXIT
         # Without TLS, as docker-compose.yml's service reaches its database (the postgres
         # image has TLS off; a Debian cluster turns it on even for loopback, and libpq
         # then encrypts every row, which is not what a deployment of ours measures).
         run postgres "postgres://postgres@127.0.0.1:5432/$db?sslmode=disable" psql -qtAX "postgres://postgres@127.0.0.1:5432/$db"
-        runuser -u postgres -- psql -qc "DROP DATABASE $db WITH (FORCE)" >/dev/null
       else
         echo "PostgreSQL is not running: skipped (start it and run again)"
       fi

@@ -355,3 +355,14 @@ pub fn of_roadshows(conn: &mut Db, ids: &[&str]) -> Result<Vec<EventRow>, Error>
         .select(EventRow::as_select())
         .load(conn)?)
 }
+
+/// The events with these ids, in no order (one statement, the list as one bind).
+pub fn by_ids(conn: &mut Db, ids: &[String]) -> Result<Vec<EventRow>, Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(events::table
+        .filter(crate::db::prepared::among(events::id, ids))
+        .select(EventRow::as_select())
+        .load(conn)?)
+}

@@ -621,12 +621,12 @@ enum Settled {
 type Readable = Result<Loaded, String>;
 
 /// Loads a batch of claimed emails with their contacts and registrations in one
-/// statement, their events in one more (and three more per digest). An email that cannot be written (its
-/// event, contact or team is gone) comes back as the reason, to be marked failed alone;
-/// only a storage error fails them all.
+/// statement, their events in one more (and three more per digest). An email that
+/// cannot be written (its event, contact or team is gone) comes back as the reason, to
+/// be marked failed alone; only a storage error fails them all.
 fn load(c: &mut Db, ids: &[String]) -> Result<Vec<(String, Readable)>, Error> {
     use crate::db::prepared::among;
-    use crate::db::schema::{emails, events as events_table, registrations as registrations_table};
+    use crate::db::schema::{emails, registrations as registrations_table};
     use diesel::prelude::*;
     // One statement for the emails, their contacts and registrations, and one for the
     // few events they are about: on PostgreSQL each statement is a round trip (a read
@@ -648,17 +648,10 @@ fn load(c: &mut Db, ids: &[String]) -> Result<Vec<(String, Readable)>, Error> {
     let mut about: Vec<String> = rows.iter().filter_map(|r| r.0.event_id.clone()).collect();
     about.sort_unstable();
     about.dedup();
-    let events: std::collections::HashMap<String, Arc<EventRow>> = if about.is_empty() {
-        Default::default()
-    } else {
-        events_table::table
-            .filter(among(events_table::id, &about))
-            .select(EventRow::as_select())
-            .load::<EventRow>(c)?
-            .into_iter()
-            .map(|e| (e.id.clone(), Arc::new(e)))
-            .collect()
-    };
+    let events: std::collections::HashMap<String, Arc<EventRow>> = crate::events::queries::by_ids(c, &about)?
+        .into_iter()
+        .map(|e| (e.id.clone(), Arc::new(e)))
+        .collect();
     let mut loaded = Vec::with_capacity(rows.len());
     for (email, contact, unsubscribe_token, registration_status) in rows {
         let id = email.id.clone();
